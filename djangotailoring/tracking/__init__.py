@@ -1,0 +1,49 @@
+"""The ``djangotailoring.tracking`` Django app: the Event model and the ways to create events.
+
+Importing this package does nothing: the public names are loaded on first access, so that
+``LOGGING`` (applied before the app registry is ready) may import from here.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from djangotailoring.tracking.creation import (
+        acreate_event,
+        create_event,
+        create_events,
+    )
+    from djangotailoring.tracking.errors import InvalidEventError
+    from djangotailoring.tracking.eventnames import EventNames
+
+__all__ = [
+    "EventNames",
+    "InvalidEventError",
+    "acreate_event",
+    "create_event",
+    "create_events",
+]
+
+_LAZY = {
+    "EventNames": "djangotailoring.tracking.eventnames",
+    "InvalidEventError": "djangotailoring.tracking.errors",
+    "acreate_event": "djangotailoring.tracking.creation",
+    "create_event": "djangotailoring.tracking.creation",
+    "create_events": "djangotailoring.tracking.creation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,23 @@
+"""The app config of ``djangotailoring.tracking``."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.core import checks
+from django.utils.translation import gettext_lazy as _
+
+__all__ = ["TrackingConfig"]
+
+
+class TrackingConfig(AppConfig):
+    name = "djangotailoring.tracking"
+    label = "tracking"
+    verbose_name = _("Event tracking")
+    # Pinned so that a project's DEFAULT_AUTO_FIELD never creates migrations for this app.
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from djangotailoring.tracking import announcing, checks as tracking_checks
+
+        announcing.connect()
+        checks.register(tracking_checks.check_settings)

@@ -1,0 +1,92 @@
+"""The :class:`Event` model: schema only (creation rules live in ``creation.py``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from djangotailoring.tracking.fields import ObjectIdField
+from djangotailoring.tracking.querysets import EventQuerySet
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+__all__ = ["Event"]
+
+NAME_MAX_LENGTH = 100
+NOTE_MAX_LENGTH = 255
+OBJECT_ID_MAX_LENGTH = 255
+
+
+class Event(models.Model):
+    """A single, named, timestamped thing that happened, optionally tied to a user and an object.
+
+    Setting ``event.request = request`` before saving makes the request available to the
+    log record of the event; it is never persisted.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        default=None,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        # Covered by the (user, name, timestamp) index.
+        db_index=False,
+    )
+    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH)
+    timestamp = models.DateTimeField(_("timestamp"), default=timezone.now)
+    note = models.CharField(_("note"), max_length=NOTE_MAX_LENGTH, blank=True, default="")
+    related_content_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("related object type"),
+        null=True,
+        blank=True,
+        default=None,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        # Covered by the (related_content_type, related_object_id) index.
+        db_index=False,
+    )
+    related_object_id = ObjectIdField(
+        _("related object id"), max_length=OBJECT_ID_MAX_LENGTH, null=True, blank=True, default=None
+    )
+    related_object = GenericForeignKey("related_content_type", "related_object_id")
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    objects: ClassVar[EventQuerySet[Event]] = EventQuerySet.as_manager()  # type: ignore[assignment]
+
+    request: HttpRequest | None = None
+
+    class Meta:
+        app_label = "tracking"
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ("-timestamp", "-id")
+        get_latest_by = ("timestamp", "id")
+        indexes = (
+            models.Index(
+                fields=["related_content_type", "related_object_id"],
+                name="tracking_event_related_idx",
+            ),
+            models.Index(fields=["user", "name", "timestamp"], name="tracking_event_user_name_idx"),
+            models.Index(fields=["name", "timestamp"], name="tracking_event_name_ts_idx"),
+            models.Index(fields=["timestamp", "id"], name="tracking_event_ts_idx"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def events_related_to(cls, related_object: models.Model) -> EventQuerySet[Event]:
+        """All events whose ``related_object`` is ``related_object``."""
+        return cls.objects.related_to(related_object)

@@ -1,0 +1,55 @@
+"""Generic-relation targets with integer, UUID and string primary keys."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from djangotailoring.tracking.fields import EventRelation
+from djangotailoring.tracking.support import LatestEventMixin
+
+
+class IntTarget(models.Model):
+    id = models.AutoField(primary_key=True)
+    label = models.CharField(max_length=50, default="int")
+    events = EventRelation(related_query_name="int_target")
+
+    def __str__(self) -> str:
+        return f"IntTarget {self.label}"
+
+
+class BigIntTarget(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    label = models.CharField(max_length=50, default="bigint")
+    events = EventRelation()
+
+    def __str__(self) -> str:
+        return f"BigIntTarget {self.label}"
+
+
+class UUIDTarget(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    label = models.CharField(max_length=50, default="uuid")
+    events = EventRelation(related_query_name="uuid_target")
+
+    def __str__(self) -> str:
+        return f"UUIDTarget {self.label}"
+
+
+class StrTarget(models.Model):
+    id = models.CharField(primary_key=True, max_length=64)
+    label = models.CharField(max_length=50, default="str")
+    events = EventRelation(related_query_name="str_target")
+
+    def __str__(self) -> str:
+        return f"StrTarget {self.label}"
+
+
+class Enrollment(LatestEventMixin, models.Model):
+    """An object with a ``user`` attribute, for ``LatestEventMixin``."""
+
+    user = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.CASCADE)
+
+    def __str__(self) -> str:
+        return f"Enrollment {self.pk}"
