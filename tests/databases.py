@@ -7,6 +7,9 @@ import socket
 import tempfile
 from typing import Any
 
+# Lets several test runs share one server (or one temp dir) without clashing.
+SUFFIX = os.environ.get("DJANGOTAILORING_TEST_DB_SUFFIX", "")
+
 SQLITE: dict[str, Any] = {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": os.environ.get("DJANGOTAILORING_SQLITE_NAME", "djangotailoring-tests.sqlite3"),
@@ -15,7 +18,7 @@ SQLITE: dict[str, Any] = {
     "TEST": {
         "NAME": os.environ.get(
             "DJANGOTAILORING_SQLITE_TEST_NAME",
-            os.path.join(tempfile.gettempdir(), "djangotailoring-test-db.sqlite3"),
+            os.path.join(tempfile.gettempdir(), f"djangotailoring-test-db{SUFFIX}.sqlite3"),
         )
     },
 }
@@ -27,6 +30,7 @@ POSTGRES: dict[str, Any] = {
     "PASSWORD": os.environ.get("DJANGOTAILORING_PG_PASSWORD", ""),
     "HOST": os.environ.get("DJANGOTAILORING_PG_HOST", "127.0.0.1"),
     "PORT": os.environ.get("DJANGOTAILORING_PG_PORT", "5432"),
+    "TEST": {"NAME": f"test_djangotailoring{SUFFIX}"},
 }
 
 MARIADB: dict[str, Any] = {
@@ -37,7 +41,11 @@ MARIADB: dict[str, Any] = {
     "HOST": os.environ.get("DJANGOTAILORING_MYSQL_HOST", "127.0.0.1"),
     "PORT": os.environ.get("DJANGOTAILORING_MYSQL_PORT", "3306"),
     "OPTIONS": {"charset": "utf8mb4"},
-    "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+    "TEST": {
+        "NAME": f"test_djangotailoring{SUFFIX}",
+        "CHARSET": "utf8mb4",
+        "COLLATION": "utf8mb4_unicode_ci",
+    },
 }
 
 _CHOICES = {"sqlite": SQLITE, "postgres": POSTGRES, "mariadb": MARIADB}
