@@ -33,7 +33,7 @@ __all__ = [
 
 MAX_REQUEST_ID_LENGTH = 128
 # Safe characters only: an id is written into text logs and must not break lines or quoting.
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@+=/-]{1,%d}$" % MAX_REQUEST_ID_LENGTH)
+_REQUEST_ID = re.compile(rf"^[A-Za-z0-9._:@+=/-]{{1,{MAX_REQUEST_ID_LENGTH}}}$")
 
 
 @dataclass(frozen=True)

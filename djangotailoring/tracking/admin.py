@@ -27,7 +27,7 @@ class LargeTablePaginator(Paginator):  # type: ignore[type-arg]
     COUNT_LIMIT = 10_000
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         queryset = self.object_list
         if not isinstance(queryset, QuerySet):
             return len(queryset)
@@ -47,9 +47,9 @@ class EventNameFilter(admin.SimpleListFilter):
     SAMPLE = 2_000
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        recent = (
-            Event.objects.order_by("-timestamp", "-id").values_list("name", flat=True)[: self.SAMPLE]
-        )
+        recent = Event.objects.order_by("-timestamp", "-id").values_list("name", flat=True)[
+            : self.SAMPLE
+        ]
         return [(name, name) for name in sorted(set(recent))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
@@ -61,7 +61,14 @@ class EventNameFilter(admin.SimpleListFilter):
 class EventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Read-only event admin that stays fast on millions of rows."""
 
-    list_display = ("timestamp", "name", "user", "note", "related_content_type", "related_object_id")
+    list_display = (
+        "timestamp",
+        "name",
+        "user",
+        "note",
+        "related_content_type",
+        "related_object_id",
+    )
     list_filter = (EventNameFilter, ("timestamp", admin.DateFieldListFilter))
     list_select_related = ("user", "related_content_type")
     search_fields = ("=name", "note", "user__username")
@@ -127,5 +134,3 @@ class EventInline(GenericTabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-

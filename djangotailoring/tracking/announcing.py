@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+import traceback
 from collections.abc import Iterable
 from typing import Any
 
@@ -67,7 +69,17 @@ def announce(event: Event) -> None:
 def announce_on_commit(events: Iterable[Event], using: str) -> None:
     """Log ``events`` when the transaction on ``using`` commits (at once in autocommit)."""
     pending = list(events)
-    transaction.on_commit(lambda: [announce(event) for event in pending], using=using)
+
+    def announce_all() -> None:
+        for event in pending:
+            try:
+                announce(event)
+            except Exception:
+                # Logging must never raise into the code that saved the event.
+                if logging.raiseExceptions:
+                    traceback.print_exc(file=sys.stderr)
+
+    transaction.on_commit(announce_all, using=using)
 
 
 def _on_post_save(sender: type[Event], instance: Event, created: bool, **kwargs: Any) -> None:

@@ -163,9 +163,7 @@ def create_event(
     (a ``ValueError``) and saves nothing. Inside ``transaction.atomic()`` the event is rolled
     back with the transaction, like any ORM save.
     """
-    event = build_event(
-        name, request, user, note, related_object, data=data, timestamp=timestamp
-    )
+    event = build_event(name, request, user, note, related_object, data=data, timestamp=timestamp)
     event.save(force_insert=True)
     return event
 
@@ -180,7 +178,7 @@ async def acreate_event(
     data: Mapping[str, Any] | None = None,
     timestamp: datetime.datetime | None = None,
 ) -> Event:
-    """Async twin of :func:`create_event` for async views (the user is resolved with ``auser()``)."""
+    """Async twin of :func:`create_event`; the request's user is resolved with ``auser()``."""
     if user is None and request is not None and hasattr(request, "auser"):
         resolved = await request.auser()
         user = resolved if resolved.is_authenticated else None
