@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
-__all__ = ["DEFAULTS", "AUTH_EVENT_NAMES", "conf"]
+__all__ = ["AUTH_EVENT_NAMES", "DEFAULTS", "conf"]
 
 AUTH_EVENT_NAMES = ("UserLoggedIn", "UserLoggedOut", "UserLoginFailed")
 

@@ -58,7 +58,9 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
     )
     if not isinstance(record, bool):
         errors.append(
-            Error("TRACKING_RECORD_CLIENT_ADDRESS must be True or False.", id="djangotailoring.E003")
+            Error(
+                "TRACKING_RECORD_CLIENT_ADDRESS must be True or False.", id="djangotailoring.E003"
+            )
         )
 
     auth = getattr(settings, "TRACKING_AUTH_EVENTS", DEFAULTS["TRACKING_AUTH_EVENTS"])
