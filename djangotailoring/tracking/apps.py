@@ -17,7 +17,8 @@ class TrackingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from djangotailoring.tracking import announcing, checks as tracking_checks
+        from djangotailoring.tracking import announcing
+        from djangotailoring.tracking import checks as tracking_checks
 
         announcing.connect()
         checks.register(tracking_checks.check_settings)
