@@ -17,7 +17,7 @@ from djangotailoring.tracking.querysets import EventQuerySet
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-__all__ = ["Event"]
+__all__ = ["Event", "WrittenBatch"]
 
 NAME_MAX_LENGTH = 100
 NOTE_MAX_LENGTH = 255
@@ -90,3 +90,23 @@ class Event(models.Model):
     def events_related_to(cls, related_object: models.Model) -> EventQuerySet[Event]:
         """All events whose ``related_object`` is ``related_object``."""
         return cls.objects.related_to(related_object)
+
+
+class WrittenBatch(models.Model):
+    """A marker committed with every batch that ``EventHandler`` writes.
+
+    A batch is written together with its marker in one transaction, so a retried or
+    replayed batch whose marker exists is known to be committed already and is skipped:
+    batches are persisted exactly once even when a commit's outcome was unknown.
+    """
+
+    id = models.CharField(primary_key=True, max_length=32)
+    written_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        app_label = "tracking"
+        verbose_name = _("written batch")
+        verbose_name_plural = _("written batches")
+
+    def __str__(self) -> str:
+        return self.id
