@@ -97,7 +97,7 @@ def test_search_by_username(admin_client_logged_in: Client) -> None:
 
 def test_change_view_renders_read_only(admin_client_logged_in: Client) -> None:
     seed(1)
-    event = Event.objects.get()
+    event = Event.objects.get(name="Name0")
     response = admin_client_logged_in.get(reverse("admin:tracking_event_change", args=[event.pk]))
     assert response.status_code == 200
     assert b"Name0" in response.content
