@@ -12,14 +12,26 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from djangotailoring.handlers.eventhandler import EventHandler
     from djangotailoring.handlers.filters import RequestContextFilter
-    from djangotailoring.handlers.processors import add_request_context
+    from djangotailoring.handlers.processors import (
+        add_request_context,
+        event_fields,
+        make_json_safe,
+    )
 
-__all__ = ["EventHandler", "RequestContextFilter", "add_request_context"]
+__all__ = [
+    "EventHandler",
+    "RequestContextFilter",
+    "add_request_context",
+    "event_fields",
+    "make_json_safe",
+]
 
 _LAZY = {
     "EventHandler": "djangotailoring.handlers.eventhandler",
     "RequestContextFilter": "djangotailoring.handlers.filters",
     "add_request_context": "djangotailoring.handlers.processors",
+    "event_fields": "djangotailoring.handlers.processors",
+    "make_json_safe": "djangotailoring.handlers.processors",
 }
 
 
