@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from djangotailoring.conf import conf
 from djangotailoring.requestcontext import (
@@ -23,10 +24,16 @@ __all__ = ["RequestContextMiddleware"]
 class RequestContextMiddleware:
     """Make the current request and its id available to logging filters, processors and handlers.
 
-    The request id is taken from the ``TRACKING_REQUEST_ID_HEADER`` header when it is
-    well-formed, generated otherwise, set as ``request.request_id`` and echoed in the
-    response header. The context is cleared when the response is done (for a streaming
-    response, after its last chunk). ``request.user`` and the session are never touched.
+    The request id is the ``TRACKING_REQUEST_ID_HEADER`` header (``X-Request-ID``) of the
+    request when it is well-formed (see
+    :func:`~djangotailoring.requestcontext.is_valid_request_id`), a new one otherwise; it
+    is set as ``request.request_id`` and echoed in the same response header (unless the view
+    set that header itself). The context is set while the view runs and cleared when the
+    middleware returns; a streaming body gets it back while each chunk is produced, so it
+    lasts until the last chunk, and a body that is never iterated leaves nothing behind.
+
+    Put it first in ``MIDDLEWARE``. It never touches ``request.user`` or the session, so
+    it adds no ``Vary: Cookie`` and no query.
     """
 
     sync_capable = True
@@ -38,70 +45,91 @@ class RequestContextMiddleware:
         if self.is_async:
             markcoroutinefunction(self)
 
-    def _begin(self, request: HttpRequest) -> tuple[RequestState, Any]:
-        request_id = incoming_request_id(request) or new_request_id()
-        request.request_id = request_id  # type: ignore[attr-defined]
-        state = RequestState(request=request, request_id=request_id)
-        return state, set_current(state)
-
-    def _finish(self, response: HttpResponseBase, state: RequestState, token: Any) -> bool:
-        """Echo the id; return True when the context must stay until the body is sent."""
-        response[conf.REQUEST_ID_HEADER] = state.request_id
-        if not isinstance(response, StreamingHttpResponse):
-            return False
-        if response.is_async:
-            response.streaming_content = self._aiter_within(
-                response.streaming_content, state, token  # type: ignore[arg-type]
-            )
-        else:
-            response.streaming_content = self._iter_within(
-                response.streaming_content, state, token  # type: ignore[arg-type]
-            )
-        return True
-
-    @staticmethod
-    def _iter_within(content: Iterator[bytes], state: RequestState, token: Any) -> Iterator[bytes]:
-        # The server iterates the body after the middleware has returned: keep the context set
-        # while chunks are produced, and clear it after the last one.
-        inner = set_current(state)
-        try:
-            yield from content
-        finally:
-            reset_current(inner)
-            reset_current(token)
-
-    @staticmethod
-    async def _aiter_within(
-        content: AsyncIterator[bytes], state: RequestState, token: Any
-    ) -> AsyncIterator[bytes]:
-        inner = set_current(state)
-        try:
-            async for chunk in content:
-                yield chunk
-        finally:
-            reset_current(inner)
-            reset_current(token)
-
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        state, token = self._begin(request)
-        keep = False
+        state = _begin(request)
+        token = set_current(state)
         try:
             response = self.get_response(request)
-            keep = self._finish(response, state, token)
-            return response
         finally:
-            if not keep:
-                reset_current(token)
+            reset_current(token)
+        return _finish(response, state)
 
     async def __acall__(self, request: HttpRequest) -> Any:
-        state, token = self._begin(request)
-        keep = False
+        state = _begin(request)
+        token = set_current(state)
         try:
-            response = await self.get_response(request)
-            keep = self._finish(response, state, token)
-            return response
+            get_response: Callable[[HttpRequest], Awaitable[Any]] = self.get_response
+            response = await get_response(request)
         finally:
-            if not keep:
+            reset_current(token)
+        return _finish(response, state)
+
+
+def _begin(request: HttpRequest) -> RequestState:
+    request_id = incoming_request_id(request) or new_request_id()
+    request.request_id = request_id  # type: ignore[attr-defined]
+    return RequestState(request=request, request_id=request_id)
+
+
+def _finish(response: HttpResponseBase, state: RequestState) -> HttpResponseBase:
+    # An invalid header name is reported by the check djangotailoring.E001, not here.
+    with contextlib.suppress(ValueError):
+        response.setdefault(conf.REQUEST_ID_HEADER, state.request_id)
+    # A file streamed by the server (FileResponse, sendfile) runs no code of ours to log.
+    if response.streaming and getattr(response, "file_to_stream", None) is None:
+        content: Any = response.streaming_content  # type: ignore[attr-defined]
+        if response.is_async:  # type: ignore[attr-defined]
+            response.streaming_content = _achunks_within(content, state)  # type: ignore[attr-defined]
+        else:
+            response.streaming_content = _chunks_within(content, state)  # type: ignore[attr-defined]
+    return response
+
+
+def _chunks_within(content: Iterable[bytes], state: RequestState) -> Iterator[bytes]:
+    # A generator runs in its caller's context: set the request around each step only, so
+    # that nothing is left set between chunks, after the last one, or if the body is dropped.
+    iterator = iter(content)
+    try:
+        while True:
+            token = set_current(state)
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+            finally:
+                reset_current(token)
+            yield chunk
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            token = set_current(state)
+            try:
+                close()
+            finally:
+                reset_current(token)
+
+
+async def _achunks_within(
+    content: AsyncIterable[bytes], state: RequestState
+) -> AsyncIterator[bytes]:
+    iterator = aiter(content)
+    try:
+        while True:
+            token = set_current(state)
+            try:
+                chunk = await anext(iterator)
+            except StopAsyncIteration:
+                return
+            finally:
+                reset_current(token)
+            yield chunk
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            token = set_current(state)
+            try:
+                await aclose()
+            finally:
                 reset_current(token)

@@ -1,0 +1,105 @@
+"""structlog processors: request context, and JSON-safe values for the events logger's records.
+
+They are plain callables ``(logger, method_name, event_dict) -> event_dict``: this module
+does not import structlog, which stays an optional dependency.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from typing import Any, TypeAlias
+
+from djangotailoring.handlers.logfields import request_fields, resolve_user, user_fields
+from djangotailoring.requestcontext import current_request, request_context, unwrap_request
+from djangotailoring.sanitizing import json_safe
+
+__all__ = ["add_request_context", "event_fields", "make_json_safe"]
+
+EventDict: TypeAlias = MutableMapping[str, Any]
+
+# Keys structlog's ProcessorFormatter and its exception processors still need as they are.
+_LEFT_AS_THEY_ARE = frozenset({"_record", "_from_structlog", "exc_info", "stack_info"})
+
+
+def add_request_context(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
+    """Add ``request_id``, ``request_method``, ``request_path``, ``remote_addr``, ``user_id``
+    and ``username`` of the request to ``event_dict``.
+
+    The request is a ``request`` key of the event dict, else the ``request`` of the log
+    record (in a ``ProcessorFormatter``'s ``foreign_pre_chain``, e.g. Django's
+    ``django.request`` records), else the current request set by
+    :class:`~djangotailoring.tracking.middleware.RequestContextMiddleware`. Keys that are
+    present already are kept; values that are unknown are left out, and so is everything
+    outside a request. The user is loaded if need be, except in a running event loop, where
+    it appears only when it is already loaded. Never raises.
+    """
+    try:
+        record = event_dict.get("_record")
+        request = (
+            unwrap_request(event_dict.get("request"))
+            or unwrap_request(getattr(record, "request", None))
+            or current_request()
+        )
+        if request is not None:
+            fields = {**request_fields(request), **user_fields(resolve_user(request))}
+            for key, value in fields.items():
+                if value is not None:
+                    event_dict.setdefault(key, value)
+    except Exception:  # noqa: S110 - a log call must go on without its context.
+        pass
+    return event_dict
+
+
+def _is_event(value: object) -> bool:
+    meta = getattr(value, "_meta", None)
+    return getattr(meta, "label_lower", None) == "tracking.event"
+
+
+def event_fields(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
+    """Add ``event_id`` and ``event_name`` for records of ``djangotailoring.tracking.events``.
+
+    Those records carry the Event itself as the ``event`` extra. In a ``foreign_pre_chain``
+    after ``structlog.stdlib.ExtraAdder``, that object has replaced structlog's ``event``
+    (the message): it is put back to the record's message. Other event dicts pass unchanged.
+    """
+    record = event_dict.get("_record")
+    event = event_dict.get("event")
+    if _is_event(event):
+        event_dict["event"] = (
+            record.getMessage() if isinstance(record, logging.LogRecord) else str(event)
+        )
+    else:
+        event = getattr(record, "event", None)
+        if not _is_event(event):
+            return event_dict
+    event_dict.setdefault("event_id", getattr(event, "pk", None))
+    event_dict.setdefault("event_name", getattr(event, "name", None))
+    return event_dict
+
+
+def _json_value(value: Any) -> Any:
+    request = unwrap_request(value)
+    if request is not None:
+        return request_context(request)
+    if hasattr(type(value), "__structlog__"):
+        value = value.__structlog__()
+    return json_safe(value)
+
+
+def make_json_safe(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
+    """Make every value of ``event_dict`` JSON-serialisable, so a JSON renderer never fails.
+
+    A request becomes its ``{"id", "method", "path", "remote_addr"}``; datetimes, UUIDs and
+    decimals become strings; model instances and other objects their ``str()``; containers
+    are copied recursively. ``_record``, ``_from_structlog``, ``exc_info`` and
+    ``stack_info`` are left for the processors that need them. Put it just before the
+    renderer (or at the end of a ``foreign_pre_chain``).
+    """
+    for key, value in list(event_dict.items()):
+        if key not in _LEFT_AS_THEY_ARE:
+            try:
+                event_dict[key] = _json_value(value)
+            except Exception:
+                event_dict[key] = f"<unprintable {type(value).__qualname__} object>"
+    return event_dict
