@@ -22,6 +22,7 @@ __all__ = [
     "escape_unstorable",
     "fit",
     "json_safe",
+    "one_line",
     "safe_str",
     "shorten",
 ]
@@ -107,3 +108,11 @@ def fit(text: str, max_length: int) -> tuple[str, str | None]:
     """
     stored = shorten(clean_text(text), max_length)
     return stored, (None if stored == text else escape_unstorable(text))
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Escape line breaks and other control characters, so ``text`` cannot forge log lines."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 
 from djangotailoring.requestcontext import current_request
+from djangotailoring.sanitizing import one_line, safe_str
 from djangotailoring.tracking.models import Event
 
 __all__ = ["EVENTS_LOGGER_NAME", "announce", "announce_on_commit", "connect", "logger"]
@@ -43,19 +44,21 @@ def _describe(event: Event) -> tuple[str, dict[str, Any]]:
     elif event.user_id is not None:
         parts.append(f"user_id={event.user_id}")
     if related is not None:
-        parts.append(f"related={related}")
+        parts.append(f"related={safe_str(related)}")
     path = (data.get("request") or {}).get("path")
     if path:
         parts.append(f"path={path}")
     extra = {
         "event": event,
         "request": request,
-        "note": event.note,
+        # Escaped so that a text formatter's %(note)s cannot forge extra log lines; the
+        # note itself is event.note.
+        "note": one_line(event.note),
         "timestamp": event.timestamp,
         "related_object": related,
         "user": username,
     }
-    return " ".join(parts), extra
+    return one_line(" ".join(parts)), extra
 
 
 def announce(event: Event) -> None:
