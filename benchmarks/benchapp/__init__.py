@@ -1,0 +1,1 @@
+"""Models the benchmark needs beyond the tracking app: a related target and an enrollment."""

@@ -1,0 +1,184 @@
+"""The benchmark's command line: run every case on every database, then judge the targets.
+
+Each database is measured in its own process (``benchmarks.worker``), against a database the
+run creates and removes. Exit status: 0 when every case stored what it claimed (and, with
+``--fail-on-target``, every target passed), 1 when a case failed or stored too little, 2 when
+a target failed under ``--fail-on-target``, 3 when the peers are not installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from contextlib import AbstractContextManager
+from typing import Any
+
+from benchmarks import report
+from benchmarks.databases import PostgresServer, postgres_database, sqlite_database
+
+PEERS = {"django_db_logger": "django-db-logger", "pinax.eventlog": "pinax-eventlog"}
+SMOKE = {
+    "events": 200,
+    "rounds": 1,
+    "read_events": 2_000,
+    "read_small": 500,
+    "read_users": 100,
+    "read_names": 10,
+    "read_repeats": 3,
+}
+
+
+def missing_peers() -> list[str]:
+    """The distribution names of the peers that are not importable here."""
+    missing = []
+    for module, distribution in PEERS.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            missing.append(distribution)
+    return missing
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Measure djangotailoring against its peers on SQLite and PostgreSQL.",
+    )
+    parser.add_argument("--db", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    parser.add_argument("-n", "--events", type=int, default=20_000, help="events per write case")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per case")
+    parser.add_argument("--read-events", type=int, default=1_000_000, help="read path table size")
+    parser.add_argument(
+        "--read-small", type=int, default=10_000, help="small table size for the query-count check"
+    )
+    parser.add_argument("--read-users", type=int, default=10_000)
+    parser.add_argument("--read-names", type=int, default=100)
+    parser.add_argument("--read-repeats", type=int, default=25, help="timed calls per read case")
+    parser.add_argument(
+        "--no-write", dest="write", action="store_false", help="skip the write path"
+    )
+    parser.add_argument("--no-read", dest="read", action="store_false", help="skip the read path")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes, one round, rows verified, no timing judgement",
+    )
+    parser.add_argument(
+        "--sqlite-journal",
+        choices=["delete", "wal"],
+        default="delete",
+        help="SQLite journal mode (delete is SQLite's default); synchronous is FULL either way",
+    )
+    parser.add_argument("--pg-name", default=PostgresServer.name)
+    parser.add_argument("--pg-host", default=PostgresServer.host)
+    parser.add_argument("--pg-port", default=PostgresServer.port)
+    parser.add_argument("--pg-user", default=PostgresServer.user)
+    parser.add_argument("--json", metavar="FILE", help="also write all results as JSON")
+    parser.add_argument(
+        "--fail-on-target", action="store_true", help="exit with status 2 when a target fails"
+    )
+    args = parser.parse_args(argv)
+    if args.smoke:
+        for key, value in SMOKE.items():
+            setattr(args, key, value)
+    args.databases = [name.strip() for name in args.db.split(",") if name.strip()]
+    unknown = set(args.databases) - {"sqlite", "postgres"}
+    if unknown:
+        parser.error(f"unknown database(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+def _database(args: argparse.Namespace, name: str) -> AbstractContextManager[dict[str, str]]:
+    if name == "sqlite":
+        return sqlite_database(args.sqlite_journal)
+    server = PostgresServer(
+        name=args.pg_name,
+        host=args.pg_host,
+        port=args.pg_port,
+        user=args.pg_user,
+        password=os.environ.get("PGPASSWORD", ""),
+    )
+    return postgres_database(server)
+
+
+def _config(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "events": args.events,
+        "rounds": args.rounds,
+        "write": args.write,
+        "read": args.read,
+        "read_events": args.read_events,
+        "read_small": min(args.read_small, args.read_events),
+        "read_users": args.read_users,
+        "read_names": args.read_names,
+        "read_repeats": args.read_repeats,
+        "smoke": args.smoke,
+    }
+
+
+def run_database(args: argparse.Namespace, name: str) -> dict[str, Any]:
+    """Run the worker for one database and return its results (``{"error": ...}`` on failure)."""
+    with _database(args, name) as environment, tempfile.TemporaryDirectory() as directory:
+        output = os.path.join(directory, "result.json")
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.worker",
+            "--config",
+            json.dumps(_config(args)),
+            "--output",
+            output,
+        ]
+        env = {**os.environ, **environment, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
+        completed = subprocess.run(command, env=env, check=False)  # noqa: S603
+        if completed.returncode != 0 or not os.path.exists(output):
+            return {"name": name, "error": f"worker exited with status {completed.returncode}"}
+        with open(output, encoding="utf-8") as stream:
+            result: dict[str, Any] = json.load(stream)
+        result["name"] = name
+        return result
+
+
+def machine() -> dict[str, Any]:
+    """Facts about the machine the numbers come from."""
+    import django
+
+    return {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "platform": platform.platform(),
+        "cores": os.cpu_count(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    missing = missing_peers()
+    if missing:
+        print(
+            f"The peers are not installed ({', '.join(missing)}); "
+            'install them with: python -m pip install -e ".[bench]"',
+            file=sys.stderr,
+        )
+        return 3
+    results = {"machine": machine(), "config": _config(args), "databases": []}
+    results["databases"] = [run_database(args, name) for name in args.databases]
+    summary = report.render(results)
+    print(summary.text)
+    if args.json:
+        results["targets"] = summary.targets
+        with open(args.json, "w", encoding="utf-8") as stream:
+            json.dump(results, stream, indent=2, default=str)
+    if summary.errors:
+        return 1
+    if args.fail_on_target and any(not target["passed"] for target in summary.targets):
+        return 2
+    return 0

@@ -1,0 +1,191 @@
+"""The read path on PostgreSQL: the documented queries and the admin on a large events table.
+
+Each case is run once with its queries captured (their ``EXPLAIN ANALYZE`` plans must not
+scan the events table sequentially), then timed over several calls with varied arguments.
+The admin pages are also counted at a small table size, to show their query count is flat.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from benchmarks.seeding import Seeded, seed_events, seed_people
+
+EVENTS_TABLE = "tracking_event"
+SEQ_SCAN = re.compile(rf"Seq Scan on {EVENTS_TABLE}\b.*")
+ADMIN_URL = "/admin/tracking/event/"
+PAGE_SIZE = 50
+
+
+class ReadCheckError(RuntimeError):
+    """A read-path query returned something other than what was seeded."""
+
+
+@dataclass
+class ReadCase:
+    label: str
+    call: Callable[[int], str]  # runs the query for sample ``k``; returns what was checked
+
+
+def explain(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def captured(call: Callable[[], Any]) -> list[str]:
+    """The SQL of every statement ``call`` runs."""
+    with CaptureQueriesContext(connection) as context:
+        call()
+    return [query["sql"] for query in context.captured_queries]
+
+
+def _events_related_to(seeded: Seeded) -> Callable[[int], str]:
+    from benchmarks.benchapp.models import Article
+    from djangotailoring.tracking.models import Event
+
+    articles = list(Article.objects.filter(pk__in=seeded.articles[:200]))
+
+    def call(k: int) -> str:
+        article = articles[k % len(articles)]
+        found = list(Event.events_related_to(article))
+        expected = seeded.per_article[article.pk]
+        if len(found) != expected:
+            raise ReadCheckError(f"events_related_to: {len(found)} events, seeded {expected}")
+        return f"{expected} events of one article"
+
+    return call
+
+
+def _latest_named(seeded: Seeded) -> Callable[[int], str]:
+    from djangotailoring.tracking.models import Event
+
+    def call(k: int) -> str:
+        user_id, name = seeded.pairs[k % len(seeded.pairs)]
+        event = Event.objects.for_user(user_id).named(name).latest()
+        if event.user_id != user_id or event.name != name:
+            raise ReadCheckError("for_user().named().latest() returned another user's event")
+        return "user and name match"
+
+    return call
+
+
+def _latest_event(seeded: Seeded, *, named: bool) -> Callable[[int], str]:
+    from benchmarks.benchapp.models import Enrollment
+
+    by_user = {
+        enrollment.user_id: enrollment
+        for enrollment in Enrollment.objects.select_related("user").filter(
+            user_id__in=[user for user, _ in seeded.pairs[:200]]
+        )
+    }
+    pairs = [(user, name) for user, name in seeded.pairs[:200] if user in by_user]
+
+    def call(k: int) -> str:
+        user_id, name = pairs[k % len(pairs)]
+        event = by_user[user_id].latest_event(name if named else None)
+        if event is None or event.user_id != user_id or (named and event.name != name):
+            raise ReadCheckError("latest_event() did not find the user's latest event")
+        return "user matches"
+
+    return call
+
+
+def _admin(client: Client, seeded: Seeded, *, filtered: bool) -> Callable[[int], str]:
+    def call(k: int) -> str:
+        name = seeded.names[k % len(seeded.names)]
+        response = client.get(ADMIN_URL, {"name": name} if filtered else {})
+        if response.status_code != 200:
+            raise ReadCheckError(f"admin changelist answered {response.status_code}")
+        html = response.content.decode()
+        rows = html.count('class="field-name"')
+        expected = min(PAGE_SIZE, seeded.per_name[name] if filtered else seeded.events)
+        if rows != expected:
+            raise ReadCheckError(f"admin changelist showed {rows} rows, expected {expected}")
+        if filtered and html.count(f'class="field-name">{name}<') != rows:
+            raise ReadCheckError("the filtered admin changelist showed other names")
+        return f"{rows} rows" + (", all of that name" if filtered else "")
+
+    return call
+
+
+def measure(case: ReadCase, repeats: int) -> dict[str, Any]:
+    """Capture and explain one call of ``case``, then time ``repeats`` calls."""
+    case.call(0)  # warm: templates, content types, the connection
+    verified = ""
+    statements = captured(lambda: case.call(1))
+    event_statements = [sql for sql in statements if EVENTS_TABLE in sql]
+    plans = [{"sql": sql, "plan": explain(sql)} for sql in event_statements]
+    seq_scans = [match.group(0) for plan in plans for match in SEQ_SCAN.finditer(plan["plan"])]
+    timings = []
+    for k in range(repeats):
+        start = time.perf_counter()
+        verified = case.call(k)
+        timings.append((time.perf_counter() - start) * 1000)
+    return {
+        "label": case.label,
+        "median_ms": statistics.median(timings),
+        "samples_ms": timings,
+        "queries": len(statements),
+        "plans": plans,
+        "seq_scans": seq_scans,
+        "verified": verified,
+    }
+
+
+def _logged_in_client() -> Client:
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("bench-admin", "admin@example.com", "x")
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def run_read_path(config: dict[str, Any], progress: Callable[[str], None]) -> dict[str, Any]:
+    """Seed, count the admin's queries at the small size, seed the rest, measure every case."""
+    rng = random.Random(20_000)
+    total, small = config["read_events"], config["read_small"]
+    seeded = seed_people(config["read_users"], config["read_names"])
+    client = _logged_in_client()
+    admin_pages = [
+        ReadCase("admin changelist, first page", _admin(client, seeded, filtered=False)),
+        ReadCase("admin changelist, filtered by name", _admin(client, seeded, filtered=True)),
+    ]
+    progress(f"read path: seeding {small:,} events")
+    seed_events(seeded, small, rng)
+    at_small = {case.label: measure(case, 1)["queries"] for case in admin_pages}
+    progress(f"read path: seeding {total - small:,} more events (COPY)")
+    start = time.perf_counter()
+    seed_events(seeded, total - small, rng)
+    progress(f"read path: seeded in {time.perf_counter() - start:.0f} s; measuring")
+    cases = [
+        ReadCase("Event.events_related_to(obj)", _events_related_to(seeded)),
+        ReadCase("for_user(u).named(n).latest()", _latest_named(seeded)),
+        ReadCase("LatestEventMixin.latest_event()", _latest_event(seeded, named=False)),
+        ReadCase("LatestEventMixin.latest_event(name)", _latest_event(seeded, named=True)),
+        *admin_pages,
+    ]
+    results = [measure(case, config["read_repeats"]) for case in cases]
+    by_label = {result["label"]: result for result in results}
+    return {
+        "events": seeded.events,
+        "small_events": small,
+        "users": len(seeded.users),
+        "names": len(seeded.names),
+        "cases": results,
+        "admin_query_counts": [
+            {"label": label, "small": count, "large": by_label[label]["queries"]}
+            for label, count in at_small.items()
+        ],
+    }

@@ -1,0 +1,244 @@
+"""Turning the results into Markdown tables, ratios and PASS/FAIL lines for the targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Cost ratios are reported against these cases (value / reference, lower is cheaper).
+REFERENCES = (
+    ("null", "x Null"),
+    ("file", "x File"),
+    ("bulk_create", "x bulk"),
+    ("db_logger", "x db-logger"),
+)
+#: End-to-end throughput of the background EventHandler over bulk_create, per vendor.
+BULK_TARGET = {"sqlite": 1.0, "postgresql": 2.0}
+DB_LOGGER_TARGET = 30.0
+CREATE_EVENT_TARGET = 1.3
+
+
+@dataclass
+class Summary:
+    text: str = ""
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _ratio(value: float, reference: float | None) -> str:
+    if reference is None or reference <= 0:
+        return "-"
+    return f"{value / reference:.2f}x"
+
+
+def _rows(write: dict[str, Any]) -> list[tuple[str, float, str, bool]]:
+    """(label, µs/event, measured as, rows verified) for every line of the write table."""
+    rows = []
+    for case in write["cases"]:
+        if case["key"] == "eventhandler_background":
+            rows.append((case["label"] + ", caller", case["caller_us"], "caller", False))
+            rows.append((case["label"] + ", end-to-end", case["total_us"], "end-to-end", True))
+        else:
+            rows.append((case["label"], case["total_us"], "end-to-end", case["verified_rows"]))
+    return rows
+
+
+def write_table(write: dict[str, Any]) -> str:
+    """The write path of one database as a Markdown table."""
+    by_key = {case["key"]: case for case in write["cases"]}
+    references = [(by_key.get(key, {}).get("total_us"), title) for key, title in REFERENCES]
+    header = ["case", "us/event", "events/s", *(title for _, title in references), "rows checked"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for label, micros, _, verified in _rows(write):
+        cells = [
+            label,
+            f"{micros:,.1f}",
+            f"{1e6 / micros:,.0f}" if micros > 0 else "-",
+            *(_ratio(micros, reference) for reference, _ in references),
+            f"{write['events']:,}" if verified else "n/a",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _target(database: str, title: str, passed: bool | None, detail: str) -> dict[str, Any]:
+    return {"database": database, "target": title, "passed": passed, "detail": detail}
+
+
+def write_targets(name: str, vendor: str, write: dict[str, Any]) -> list[dict[str, Any]]:
+    """Judge the write-path targets of one database."""
+    cases = {case["key"]: case for case in write["cases"]}
+    targets = []
+    background = cases.get("eventhandler_background")
+    file_, null = cases["file"], cases["null"]
+    bulk, db_logger = cases["bulk_create"], cases["db_logger"]
+    if background is None:
+        missing = "not measured: djangotailoring.handlers.EventHandler is not in this checkout"
+        for title in (
+            "EventHandler caller cost",
+            "EventHandler vs bulk_create",
+            "EventHandler vs db-logger",
+        ):
+            targets.append(_target(name, title, False, missing))
+    else:
+        caller, total = background["caller_us"], background["total_us"]
+        targets.append(
+            _target(
+                name,
+                "EventHandler (background) caller cost <= FileHandler",
+                caller <= file_["total_us"],
+                f"{caller:.1f} us vs FileHandler {file_['total_us']:.1f} us "
+                f"({caller / file_['total_us']:.2f}x File, {caller / null['total_us']:.2f}x Null)",
+            )
+        )
+        wanted = BULK_TARGET[vendor]
+        speedup = bulk["total_us"] / total
+        targets.append(
+            _target(
+                name,
+                f"EventHandler (background) end-to-end >= {wanted:.1f}x bulk_create throughput",
+                speedup >= wanted,
+                f"{speedup:.2f}x ({total:.1f} us vs {bulk['total_us']:.1f} us per event)",
+            )
+        )
+        speedup = db_logger["total_us"] / total
+        targets.append(
+            _target(
+                name,
+                f"EventHandler (background) end-to-end >= {DB_LOGGER_TARGET:.0f}x django-db-logger",
+                speedup >= DB_LOGGER_TARGET,
+                f"{speedup:.1f}x ({total:.1f} us vs {db_logger['total_us']:.1f} us per event)",
+            )
+        )
+    ours, raw = cases["create_event"]["total_us"], cases["orm_create"]["total_us"]
+    targets.append(
+        _target(
+            name,
+            f"create_event <= {CREATE_EVENT_TARGET}x raw Model.objects.create",
+            ours / raw <= CREATE_EVENT_TARGET,
+            f"{ours / raw:.2f}x ({ours:.1f} us vs {raw:.1f} us per event)",
+        )
+    )
+    check = write["insert_checks"]["create_event"]
+    targets.append(
+        _target(
+            name,
+            "create_event issues exactly one INSERT",
+            check["inserts"] == 1 and check["queries"] == 1,
+            f"{check['inserts']} INSERT, {check['queries']} statements "
+            f"(+{check['savepoints']} savepoint statements)",
+        )
+    )
+    return targets
+
+
+def read_table(read: dict[str, Any]) -> str:
+    """The read path as a Markdown table."""
+    header = ["query", f"median ms ({read['events']:,} events)", "queries", "index used", "checked"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for case in read["cases"]:
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    case["label"],
+                    f"{case['median_ms']:.2f}",
+                    str(case["queries"]),
+                    "yes" if not case["seq_scans"] else "NO: " + ", ".join(case["seq_scans"]),
+                    case["verified"],
+                ]
+            )
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def read_targets(name: str, read: dict[str, Any]) -> list[dict[str, Any]]:
+    """Judge the read-path targets: indexes used, admin query counts flat."""
+    targets = []
+    for case in read["cases"]:
+        targets.append(
+            _target(
+                name,
+                f"{case['label']}: no Seq Scan on the events table",
+                not case["seq_scans"],
+                "index used" if not case["seq_scans"] else "; ".join(case["seq_scans"]),
+            )
+        )
+    for page in read["admin_query_counts"]:
+        small, large = page["small"], page["large"]
+        targets.append(
+            _target(
+                name,
+                f"{page['label']}: query count does not grow with the table",
+                small == large,
+                f"{small} queries at {read['small_events']:,} events, "
+                f"{large} at {read['events']:,}",
+            )
+        )
+    return targets
+
+
+def plans(read: dict[str, Any]) -> str:
+    """Every EXPLAIN plan of the read path, as Markdown code blocks."""
+    parts = []
+    for case in read["cases"]:
+        for number, plan in enumerate(case["plans"], 1):
+            title = f"#### {case['label']} (query {number})"
+            parts.append(f"{title}\n\n```\n{plan['sql']}\n\n{plan['plan']}\n```")
+    return "\n\n".join(parts)
+
+
+def render(results: dict[str, Any]) -> Summary:
+    """The whole report: machine facts, tables, plans and the PASS/FAIL summary."""
+    summary = Summary()
+    smoke = results["config"]["smoke"]
+    machine = results["machine"]
+    out = [
+        "# djangotailoring benchmarks",
+        "",
+        f"Python {machine['python']}, Django {machine['django']}, {machine['cores']} cores, "
+        f"{machine['platform']}",
+    ]
+    for database in results["databases"]:
+        name = database["name"]
+        if "error" in database:
+            summary.errors.append(f"{name}: {database['error']}")
+            out += ["", f"## {name}: FAILED ({database['error']})"]
+            continue
+        facts = ", ".join(f"{key}={value}" for key, value in database["database"].items())
+        out += ["", f"## {name} ({facts})"]
+        if "write" in database:
+            write = database["write"]
+            out += [
+                "",
+                f"### Write path: {write['events']:,} events per case, median of "
+                f"{write['rounds']} interleaved rounds",
+                "",
+                write_table(write),
+            ]
+            summary.targets += write_targets(name, database["vendor"], write)
+        if "read" in database:
+            read = database["read"]
+            out += [
+                "",
+                f"### Read path: {read['events']:,} events, {read['users']:,} users, "
+                f"{read['names']} names",
+                "",
+                read_table(read),
+                "",
+                plans(read),
+            ]
+            summary.targets += read_targets(name, read)
+    out += ["", "## Targets", ""]
+    if smoke:
+        out.append("(smoke run: sizes too small to judge; every case's rows were verified)")
+    for target in summary.targets:
+        if smoke:
+            target["passed"] = None
+        verdict = {True: "PASS", False: "FAIL", None: "----"}[target["passed"]]
+        out.append(f"{verdict} [{target['database']}] {target['target']}: {target['detail']}")
+    for error in summary.errors:
+        out.append(f"ERROR {error}")
+    summary.text = "\n".join(out)
+    return summary

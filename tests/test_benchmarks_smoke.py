@@ -1,0 +1,98 @@
+"""The benchmark suite runs end to end at a tiny size, so it never rots.
+
+Nothing here judges timings: the smoke run checks that every case stored every event it was
+given and that the read path answered correctly. It needs the peers (the ``bench`` extra).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.cli import missing_peers
+from benchmarks.writecases import eventhandler_available
+
+ROOT = Path(__file__).resolve().parent.parent
+SUFFIX = os.environ.get("DJANGOTAILORING_TEST_DB_SUFFIX", "")
+MISSING = missing_peers()
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        bool(MISSING),
+        reason=f"benchmark peers not installed ({', '.join(MISSING)}); "
+        'install them with: pip install -e ".[bench]"',
+    ),
+]
+
+PEER_AND_RAW_CASES = {"null", "file", "db_logger", "pinax", "orm_create", "bulk_create"}
+OUR_CASES = {"create_event"} | (
+    {"eventhandler_immediate", "eventhandler_background"} if eventhandler_available() else set()
+)
+
+
+def smoke_run(database: str, tmp_path: Path) -> dict[str, Any]:
+    output = tmp_path / "results.json"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--smoke",
+            "--db",
+            database,
+            "--pg-name",
+            f"djangotailoring_bench_smoke{SUFFIX}",
+            "--json",
+            str(output),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    results: dict[str, Any] = json.loads(output.read_text())
+    (result,) = results["databases"]
+    return result
+
+
+def verified_cases(result: dict[str, Any]) -> set[str]:
+    return {case["key"] for case in result["write"]["cases"] if case["verified_rows"]}
+
+
+def test_sqlite_smoke_run_stores_every_event_of_every_case(tmp_path: Path) -> None:
+    result = smoke_run("sqlite", tmp_path)
+
+    assert verified_cases(result) == (PEER_AND_RAW_CASES - {"null"}) | OUR_CASES
+
+
+@pytest.fixture(scope="module")
+def postgres_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return smoke_run("postgres", tmp_path_factory.mktemp("bench"))
+
+
+@pytest.mark.postgres
+def test_postgres_smoke_run_stores_every_event_including_copy(
+    postgres_result: dict[str, Any],
+) -> None:
+    assert verified_cases(postgres_result) == (PEER_AND_RAW_CASES - {"null"}) | OUR_CASES | {"copy"}
+
+
+@pytest.mark.postgres
+def test_postgres_smoke_run_checks_every_read_query(postgres_result: dict[str, Any]) -> None:
+    assert [case["label"] for case in postgres_result["read"]["cases"] if case["verified"]] == [
+        "Event.events_related_to(obj)",
+        "for_user(u).named(n).latest()",
+        "LatestEventMixin.latest_event()",
+        "LatestEventMixin.latest_event(name)",
+        "admin changelist, first page",
+        "admin changelist, filtered by name",
+    ]
