@@ -106,10 +106,12 @@ class EventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 class EventInline(GenericTabularInline):
-    """Show an object's events on its own admin page (read-only)::
+    """Show an object's events on its own admin page (read-only).
 
-    class StudyAdmin(admin.ModelAdmin):
-        inlines = [EventInline]
+    Add it to the admin of any model::
+
+        class StudyAdmin(admin.ModelAdmin):
+            inlines = [EventInline]
     """
 
     model = Event

@@ -1,0 +1,87 @@
+"""Every public package name and every public module has an entry in the reference."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+import djangotailoring
+from tests.docs.docfiles import DocsBuild
+
+PACKAGES = ["djangotailoring.tracking", "djangotailoring.handlers"]
+
+# Modules that are not part of the API, each with the reason. Anything else must be documented.
+INTERNAL = {
+    "djangotailoring.tracking.announcing": "used through the events logger, documented in prose",
+    "djangotailoring.tracking.apps": "the app config Django loads by itself",
+    "djangotailoring.tracking.creation": "its public functions are re-exported by the package",
+    "djangotailoring.tracking.migrations": "schema history",
+    "djangotailoring.tracking.management": "commands are documented as programs",
+    "djangotailoring.tracking.management.commands": "commands are documented as programs",
+}
+COMMANDS = "djangotailoring.tracking.management.commands."
+
+
+def public_modules() -> list[str]:
+    names = ["djangotailoring"]
+    for info in pkgutil.walk_packages(djangotailoring.__path__, "djangotailoring."):
+        parts = info.name.split(".")
+        if any(part.startswith("_") for part in parts):
+            continue
+        if info.name.startswith("djangotailoring.tracking.migrations."):
+            continue
+        if info.name in INTERNAL or info.name.startswith(COMMANDS):
+            continue
+        names.append(info.name)
+    return sorted(names)
+
+
+def commands() -> list[str]:
+    found = []
+    for info in pkgutil.walk_packages(djangotailoring.__path__, "djangotailoring."):
+        if info.name.startswith(COMMANDS):
+            found.append(info.name.removeprefix(COMMANDS))
+    return sorted(found)
+
+
+def package_names() -> list[tuple[str, str]]:
+    pairs = []
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        pairs += [(package, name) for name in module.__all__]
+    return pairs
+
+
+@pytest.mark.parametrize(("package", "name"), package_names())
+def test_package_name_has_reference_entry(docs_build: DocsBuild, package: str, name: str) -> None:
+    try:
+        getattr(importlib.import_module(package), name)
+    except ImportError as error:
+        pytest.skip(f"{package}.{name} is declared but its module is not there yet: {error}")
+    documented = set().union(*docs_build.inventory().values())
+    assert f"{package}.{name}" in documented
+
+
+@pytest.mark.parametrize("module", public_modules())
+def test_public_module_has_reference_page(docs_build: DocsBuild, module: str) -> None:
+    assert module in docs_build.inventory().get("py:module", set())
+
+
+@pytest.mark.parametrize("module", public_modules())
+def test_every_name_in_module_all_is_documented(docs_build: DocsBuild, module: str) -> None:
+    exported = getattr(importlib.import_module(module), "__all__", [])
+    documented = set().union(*docs_build.inventory().values())
+    missing = [name for name in exported if f"{module}.{name}" not in documented]
+    assert missing == []
+
+
+@pytest.mark.parametrize("command", commands())
+def test_management_command_has_reference_entry(docs_build: DocsBuild, command: str) -> None:
+    assert command in docs_build.inventory().get("std:program", set())
+
+
+def test_internal_modules_still_exist() -> None:
+    for module in INTERNAL:
+        importlib.import_module(module)
