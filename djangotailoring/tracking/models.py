@@ -100,7 +100,7 @@ class WrittenBatch(models.Model):
     batches are persisted exactly once even when a commit's outcome was unknown.
     """
 
-    id = models.CharField(primary_key=True, max_length=32)
+    id = models.CharField(primary_key=True, max_length=40)
     written_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

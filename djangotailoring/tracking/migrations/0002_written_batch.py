@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='WrittenBatch',
             fields=[
-                ('id', models.CharField(max_length=32, primary_key=True, serialize=False)),
+                ('id', models.CharField(max_length=40, primary_key=True, serialize=False)),
                 ('written_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
             ],
             options={
