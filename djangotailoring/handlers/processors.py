@@ -6,7 +6,6 @@ does not import structlog, which stays an optional dependency.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import MutableMapping
 from typing import Any, TypeAlias
 
@@ -57,24 +56,22 @@ def _is_event(value: object) -> bool:
 
 
 def event_fields(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
-    """Add ``event_id`` and ``event_name`` for records of ``djangotailoring.tracking.events``.
+    """Name records of ``djangotailoring.tracking.events`` after their Event.
 
-    Those records carry the Event itself as the ``event`` extra. In a ``foreign_pre_chain``
-    after ``structlog.stdlib.ExtraAdder``, that object has replaced structlog's ``event``
-    (the message): it is put back to the record's message. Other event dicts pass unchanged.
+    For such a record, ``event`` becomes the Event's name (``"UserLoggedIn"``) and
+    ``event_id`` its primary key. The record carries the Event object itself as its
+    ``event`` extra, which ``structlog.stdlib.ExtraAdder`` copies over structlog's ``event``;
+    this puts a name back in its place. Put ``ExtraAdder()`` first for the record's other
+    extras (``note``, ``user``, ``related_object``, ``timestamp``, ``request``) and
+    :func:`make_json_safe` last. Other event dicts pass unchanged.
     """
-    record = event_dict.get("_record")
     event = event_dict.get("event")
-    if _is_event(event):
-        event_dict["event"] = (
-            record.getMessage() if isinstance(record, logging.LogRecord) else str(event)
-        )
-    else:
-        event = getattr(record, "event", None)
+    if not _is_event(event):
+        event = getattr(event_dict.get("_record"), "event", None)
         if not _is_event(event):
             return event_dict
+    event_dict["event"] = getattr(event, "name", None)
     event_dict.setdefault("event_id", getattr(event, "pk", None))
-    event_dict.setdefault("event_name", getattr(event, "name", None))
     return event_dict
 
 

@@ -14,7 +14,7 @@ from djangotailoring.conf import AUTH_EVENT_NAMES, DEFAULTS
 
 __all__ = ["check_settings"]
 
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
@@ -22,7 +22,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
 
     header = getattr(settings, "TRACKING_REQUEST_ID_HEADER", DEFAULTS["TRACKING_REQUEST_ID_HEADER"])
-    if not isinstance(header, str) or not _HEADER_NAME.match(header):
+    if not isinstance(header, str) or not _HEADER_NAME.fullmatch(header):
         errors.append(
             Error(
                 "TRACKING_REQUEST_ID_HEADER must be an HTTP header name "
