@@ -186,3 +186,25 @@ def test_streaming_response_is_not_consumed(kind: str) -> None:
         body = b"".join(response)  # type: ignore[attr-defined]
     assert body == b"onetwothree"
     assert auto_views.consumed == auto_views.STREAM_CHUNKS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_page_view_in_autocommit_is_committed_at_once(visitor: Visitor) -> None:
+    visitor.get("status")
+    assert page_event().name == EventNames.PageViewed
+
+
+def test_async_user_lookup_failure_still_records_the_event(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken_auser() -> User:
+        raise RuntimeError("session store is down")
+
+    request = RequestFactory().get("/afn/status/")
+    request.auser = broken_auser  # type: ignore[attr-defined]
+    with caplog.at_level(logging.ERROR, logger="djangotailoring.tracking"):
+        response = async_to_sync(auto_views.astatus_view)(request)
+    assert response.status_code == 200
+    event = page_event()
+    assert (event.name, event.user) == (EventNames.PageViewed, None)
+    assert "Could not resolve the user" in caplog.text

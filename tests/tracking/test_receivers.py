@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.test import AsyncClient, Client, override_settings
 
@@ -116,6 +117,12 @@ def test_failed_login_view_never_stores_password(client: Client, alice: User) ->
     text = stored_text(only_event())
     assert WRONG_PASSWORD not in text
     assert "password" not in text
+
+
+def test_failed_login_without_a_username_records_no_credentials() -> None:
+    assert authenticate(api_token="tok-456", password=WRONG_PASSWORD) is None
+    event = only_event()
+    assert (event.name, event.data) == (EventNames.UserLoginFailed, {})
 
 
 def test_failed_login_is_not_attributed_to_the_logged_in_user(client: Client, alice: User) -> None:

@@ -1,0 +1,107 @@
+"""Argument types shared by the event commands: ages (``90d``), dates and users.
+
+The parsers raise :class:`argparse.ArgumentTypeError`, which Django turns into a
+``CommandError`` (``call_command``) or a usage message with exit status 2 (``manage.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import re
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+__all__ = ["AGE_UNITS", "Moment", "parse_age", "parse_moment", "positive_int", "resolve_user"]
+
+AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_AGE = re.compile(r"^(\d{1,9})([smhdw])$")
+
+
+def parse_age(text: str) -> datetime.timedelta:
+    """Parse an age such as ``90d``: a whole number and one unit of ``s m h d w``."""
+    match = _AGE.match(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an age; use a whole number and a unit, "
+            "e.g. 90d (units: s seconds, m minutes, h hours, d days, w weeks)."
+        )
+    return datetime.timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def positive_int(text: str) -> int:
+    """Parse a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1.")
+    return value
+
+
+class Moment:
+    """A parsed ``--before``/``--since``/``--until`` value: an instant, or a whole day."""
+
+    def __init__(self, start: datetime.datetime, is_date: bool) -> None:
+        self.start = start
+        self.is_date = is_date
+
+    @property
+    def next_day(self) -> datetime.datetime:
+        """The midnight after ``start`` (for a date: the start of the following day)."""
+        return _localize(self.start.replace(tzinfo=None) + datetime.timedelta(days=1))
+
+    def __repr__(self) -> str:
+        return f"Moment({self.start.isoformat()}, is_date={self.is_date})"
+
+
+def _localize(value: datetime.datetime) -> datetime.datetime:
+    if settings.USE_TZ:
+        return timezone.make_aware(value) if timezone.is_naive(value) else value
+    return timezone.make_naive(value) if timezone.is_aware(value) else value
+
+
+def parse_moment(text: str) -> Moment:
+    """Parse an ISO 8601 date (``2024-05-01``) or date-time (``2024-05-01T12:00:00+02:00``).
+
+    Values without an offset are in the current time zone (``TIME_ZONE``).
+    """
+    value = text.strip()
+    try:
+        # The date first: parse_datetime() also accepts a bare date, as its midnight.
+        day = parse_date(value)
+        moment = None if day is not None else parse_datetime(value)
+    except ValueError:
+        day = moment = None
+    if day is not None:
+        return Moment(_localize(datetime.datetime.combine(day, datetime.time())), is_date=True)
+    if moment is not None:
+        return Moment(_localize(moment), is_date=False)
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not an ISO 8601 date or date-time, e.g. 2024-05-01 or 2024-05-01T12:00:00Z."
+    )
+
+
+def resolve_user(value: str, using: str) -> Any:
+    """Return the user whose username (``USERNAME_FIELD``) or primary key is ``value``.
+
+    Raises ``LookupError`` when there is none.
+    """
+    model = get_user_model()
+    manager = model._default_manager.db_manager(using)
+    try:
+        return manager.get(**{model.USERNAME_FIELD: value})
+    except model.DoesNotExist:
+        pass
+    try:
+        return manager.get(pk=model._meta.pk.to_python(value))
+    except (model.DoesNotExist, ValidationError, ValueError, TypeError):
+        # ValidationError: not a valid key at all (e.g. a name given for an integer key).
+        pass
+    raise LookupError(f"No user with username or id {value!r}.")

@@ -1,0 +1,59 @@
+"""``manage.py forget_user``: delete or anonymise every event that refers to a user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS
+
+from djangotailoring.tracking.management.arguments import positive_int, resolve_user
+from djangotailoring.tracking.privacy import events_of_user, forget_user
+from djangotailoring.tracking.retention import DEFAULT_BATCH_SIZE
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete (default) or anonymise the events of a user: their own, those about them "
+        "(related object) and failed logins with their username. Run it before deleting the user."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("user", help="The user's username or primary key.")
+        parser.add_argument(
+            "--mode",
+            choices=("delete", "anonymise", "anonymize"),
+            default="delete",
+            help="delete the events (default) or anonymise them.",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Only report how many events would change."
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=positive_int,
+            default=DEFAULT_BATCH_SIZE,
+            help=f"Rows changed per transaction (default {DEFAULT_BATCH_SIZE}).",
+        )
+        parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            help=f'The database to use (default "{DEFAULT_DB_ALIAS}").',
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        using: str = options["database"]
+        try:
+            user = resolve_user(options["user"], using)
+        except LookupError as error:
+            raise CommandError(str(error)) from error
+        verb = "Deleted" if options["mode"] == "delete" else "Anonymised"
+        if options["dry_run"]:
+            count = events_of_user(user, using=using).count()
+            self.stdout.write(
+                f"Would have {verb.lower()} {count} events of user {user.pk} "
+                "(dry run, nothing changed)."
+            )
+            return
+        count = forget_user(user, options["mode"], batch_size=options["batch_size"], using=using)
+        self.stdout.write(f"{verb} {count} events of user {user.pk}.")

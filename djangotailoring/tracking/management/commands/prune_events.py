@@ -1,0 +1,103 @@
+"""``manage.py prune_events``: delete old events in bounded batches (retention)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Count
+from django.utils import timezone
+
+from djangotailoring.tracking.management.arguments import (
+    Moment,
+    parse_age,
+    parse_moment,
+    positive_int,
+)
+from djangotailoring.tracking.models import Event
+from djangotailoring.tracking.querysets import EventQuerySet
+from djangotailoring.tracking.retention import (
+    DEFAULT_BATCH_SIZE,
+    delete_in_batches,
+    prunable_events,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete events older than an age (--older-than 90d) or a date (--before 2024-01-01), "
+        "optionally only some names, in batches of bounded size."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        cutoff = parser.add_mutually_exclusive_group(required=True)
+        cutoff.add_argument(
+            "--older-than",
+            type=parse_age,
+            metavar="AGE",
+            help="Delete events older than AGE: a number and a unit of s, m, h, d, w (e.g. 90d).",
+        )
+        cutoff.add_argument(
+            "--before",
+            type=parse_moment,
+            metavar="DATE",
+            help="Delete events before DATE (ISO 8601 date or date-time; a date means its "
+            "midnight in TIME_ZONE).",
+        )
+        parser.add_argument(
+            "--name",
+            action="append",
+            dest="names",
+            metavar="NAME",
+            help="Only delete events with this name (repeatable).",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=positive_int,
+            default=DEFAULT_BATCH_SIZE,
+            help=f"Rows deleted per transaction (default {DEFAULT_BATCH_SIZE}).",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Only report how many events would be deleted.",
+        )
+        parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            help=f'The database to prune (default "{DEFAULT_DB_ALIAS}").',
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        using: str = options["database"]
+        age: datetime.timedelta | None = options["older_than"]
+        before: Moment | None = options["before"]
+        if age is not None:
+            cutoff = timezone.now() - age
+        else:
+            assert before is not None  # argparse requires one of the two
+            cutoff = before.start
+        names: list[str] | None = options["names"]
+        events = prunable_events(cutoff, names, using=using)
+        what = f"events before {cutoff.isoformat()}" + (
+            f" named {', '.join(sorted(set(names)))}" if names else ""
+        )
+
+        if options["dry_run"]:
+            self._report_dry_run(events, what)
+            return
+        deleted, batches = delete_in_batches(events, options["batch_size"])
+        self.stdout.write(f"Deleted {deleted} {what} in {batches} batch(es).")
+
+    def _report_dry_run(self, events: EventQuerySet[Event], what: str) -> None:
+        per_name = events.order_by().values("name").annotate(count=Count("pk")).order_by("name")
+        total = 0
+        lines = []
+        for row in per_name:
+            total += row["count"]
+            lines.append(f"  {row['name']}: {row['count']}")
+        self.stdout.write(f"Would delete {total} {what} (dry run, nothing deleted).")
+        for line in lines:
+            self.stdout.write(line)
