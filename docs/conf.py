@@ -44,7 +44,8 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(django|asgiref|structlog|models)(\..*)?"),
     (r"py:.*", r"(datetime|logging|collections|typing|uuid|contextvars|decimal|io|os)\..*"),
-    (r"py:.*", r"_[A-Za-z]+"),
+    # Private type variables in signatures.
+    (r"py:.*", r"(.+\.)?_[A-Za-z]+"),
 ]
 # Django classes that the modules import only for type checking, so autodoc sees bare names.
 nitpick_ignore = [

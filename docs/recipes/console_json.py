@@ -2,28 +2,7 @@
 
 import structlog
 
-from djangotailoring.sanitizing import json_safe
-
-
-def event_fields(logger, method_name, event_dict):
-    """Copy the event's fields from the log record, as JSON values."""
-    record = event_dict.get("_record")
-    event = getattr(record, "event", None)
-    if event is None:
-        return event_dict
-    request = event.data.get("request") or {}
-    event_dict.update(
-        event_name=event.name,
-        event_id=event.pk,
-        timestamp=event.timestamp.isoformat(),
-        user=getattr(record, "user", None),
-        note=event.note,
-        related_object=json_safe(getattr(record, "related_object", None)),
-        request_id=request.get("id"),
-        data=event.data,
-    )
-    return event_dict
-
+from djangotailoring.handlers import add_request_context, event_fields, make_json_safe
 
 LOGGING = {
     "version": 1,
@@ -34,7 +13,10 @@ LOGGING = {
             "foreign_pre_chain": [
                 structlog.stdlib.add_logger_name,
                 structlog.stdlib.add_log_level,
+                structlog.stdlib.ExtraAdder(),
                 event_fields,
+                add_request_context,
+                make_json_safe,
             ],
             "processors": [
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,

@@ -47,22 +47,18 @@ def test_json_console_prints_one_json_object_per_event(
     with django_capture_on_commit_callbacks(execute=True):
         event = create_event("UserConsented", user=alice, related_object=study, note="v2")
     [line] = capsys.readouterr().out.splitlines()
-    assert json.loads(line) == {
-        "event": "UserConsented user=alice related=IntTarget pilot",
-        "logger": "djangotailoring.tracking.events",
-        "level": "info",
-        "event_name": "UserConsented",
-        "event_id": event.pk,
-        "timestamp": event.timestamp.isoformat(),
-        "user": "alice",
-        "note": "v2",
-        "related_object": "IntTarget pilot",
-        "request_id": None,
-        "data": {"related_object": "IntTarget pilot"},
-    }
+    output = json.loads(line)
+    assert output["event"].startswith("UserConsented")
+    assert output["event_id"] == event.pk
+    assert output["logger"] == "djangotailoring.tracking.events"
+    assert output["level"] == "info"
+    assert output["timestamp"] == event.timestamp.isoformat()
+    assert (output["user"], output["note"]) == ("alice", "v2")
+    assert output["related_object"] == "IntTarget pilot"
+    assert output["request"] is None
 
 
-def test_json_console_carries_the_request_id_of_the_response(
+def test_json_console_carries_the_request_and_its_id(
     client: Client, capsys: pytest.CaptureFixture[str], django_capture_on_commit_callbacks: Any
 ) -> None:
     logging.config.dictConfig(load_logging("recipes/console_json.py"))
@@ -71,7 +67,8 @@ def test_json_console_carries_the_request_id_of_the_response(
     [line] = capsys.readouterr().out.splitlines()
     output = json.loads(line)
     assert output["request_id"] == response["X-Request-ID"]
-    assert output["data"]["request"]["path"] == "/record/"
+    assert output["request"]["id"] == response["X-Request-ID"]
+    assert (output["request_method"], output["request_path"]) == ("GET", "/record/")
 
 
 def test_json_console_passes_other_records_through(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,12 +15,17 @@ PACKAGES = ["djangotailoring.tracking", "djangotailoring.handlers"]
 # Modules that are not part of the API, each with the reason. Anything else must be documented.
 INTERNAL = {
     "djangotailoring.tracking.announcing": "used through the events logger, documented in prose",
-    "djangotailoring.tracking.apps": "the app config Django loads by itself",
+    "djangotailoring.tracking.apps": "the app config; documented on the tracking page",
     "djangotailoring.tracking.creation": "its public functions are re-exported by the package",
     "djangotailoring.tracking.migrations": "schema history",
     "djangotailoring.tracking.management": "commands are documented as programs",
     "djangotailoring.tracking.management.commands": "commands are documented as programs",
+    "djangotailoring.tracking.management.arguments": "argument parsing shared by the commands",
+    "djangotailoring.tracking.pageviews": "the rules behind log_page_view and its mixin",
+    "djangotailoring.tracking.recording": "the error-proof writer behind the automatic events",
 }
+# Packages whose public names all live in the package itself; their modules are internal.
+ENTRANCES = ("djangotailoring.handlers.",)
 COMMANDS = "djangotailoring.tracking.management.commands."
 
 
@@ -32,7 +37,7 @@ def public_modules() -> list[str]:
             continue
         if info.name.startswith("djangotailoring.tracking.migrations."):
             continue
-        if info.name in INTERNAL or info.name.startswith(COMMANDS):
+        if info.name in INTERNAL or info.name.startswith((COMMANDS, *ENTRANCES)):
             continue
         names.append(info.name)
     return sorted(names)
