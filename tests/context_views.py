@@ -21,6 +21,11 @@ def _current_id() -> str:
     return state.request_id if state is not None else "none"
 
 
+def _chunk(number: int) -> str:
+    logger.info("chunk %d", number)
+    return _current_id() + "\n"
+
+
 def plain(request: HttpRequest) -> HttpResponse:
     logger.info("plain view")
     return HttpResponse(_current_id())
@@ -47,18 +52,22 @@ def fails(request: HttpRequest) -> HttpResponse:
 
 def stream(request: HttpRequest) -> StreamingHttpResponse:
     def chunks() -> Iterator[str]:
-        for number in range(3):
-            logger.info("chunk %d", number)
-            yield _current_id() + "\n"
+        try:
+            for number in range(3):
+                yield _chunk(number)
+        finally:
+            logger.info("body closed")
 
     return StreamingHttpResponse(chunks())
 
 
 async def astream(request: HttpRequest) -> StreamingHttpResponse:
     async def chunks() -> AsyncIterator[str]:
-        for number in range(3):
-            logger.info("chunk %d", number)
-            yield _current_id() + "\n"
+        try:
+            for number in range(3):
+                yield _chunk(number)
+        finally:
+            logger.info("body closed")
 
     return StreamingHttpResponse(chunks())
 

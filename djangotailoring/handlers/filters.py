@@ -85,17 +85,17 @@ class LazyUserField:
     ``__structlog__``); pickles as the plain value.
     """
 
-    __slots__ = ("_name", "_request", "_thread", "_value")
+    __slots__ = ("_name", "_pending", "_thread", "_value")
 
     def __init__(self, request: HttpRequest, name: str) -> None:
-        self._request: HttpRequest | None = request
+        self._pending: HttpRequest | None = request
         self._name = name
         self._thread = threading.get_ident()
         self._value: Any = PLACEHOLDER
 
     def resolve(self) -> Any:
         """The value: the user's primary key or username, ``"-"`` when there is none."""
-        request, self._request = self._request, None
+        request, self._pending = self._pending, None
         if request is not None:
             try:
                 if threading.get_ident() == self._thread:

@@ -91,45 +91,27 @@ def _chunks_within(content: Iterable[bytes], state: RequestState) -> Iterator[by
     # A generator runs in its caller's context: set the request around each step only, so
     # that nothing is left set between chunks, after the last one, or if the body is dropped.
     iterator = iter(content)
-    try:
-        while True:
-            token = set_current(state)
-            try:
-                chunk = next(iterator)
-            except StopIteration:
-                return
-            finally:
-                reset_current(token)
-            yield chunk
-    finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            token = set_current(state)
-            try:
-                close()
-            finally:
-                reset_current(token)
+    while True:
+        token = set_current(state)
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            reset_current(token)
+        yield chunk
 
 
 async def _achunks_within(
     content: AsyncIterable[bytes], state: RequestState
 ) -> AsyncIterator[bytes]:
     iterator = aiter(content)
-    try:
-        while True:
-            token = set_current(state)
-            try:
-                chunk = await anext(iterator)
-            except StopAsyncIteration:
-                return
-            finally:
-                reset_current(token)
-            yield chunk
-    finally:
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            token = set_current(state)
-            try:
-                await aclose()
-            finally:
-                reset_current(token)
+    while True:
+        token = set_current(state)
+        try:
+            chunk = await anext(iterator)
+        except StopAsyncIteration:
+            return
+        finally:
+            reset_current(token)
+        yield chunk

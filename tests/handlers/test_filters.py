@@ -247,6 +247,19 @@ def test_lazy_user_field_used_in_another_thread_never_loads_the_user() -> None:
     assert record.username == "-"
 
 
+def test_lazy_user_field_whose_lookup_fails_shows_the_placeholder() -> None:
+    request = RequestFactory().get("/down/")
+    request.user = SimpleLazyObject(lambda: 1 / 0)  # type: ignore[assignment]
+    record = filtered(logging.makeLogRecord({"msg": "m", "request": request}))
+    assert (str(record.user_id), str(record.username)) == ("-", "-")
+
+
+def test_two_lazy_user_fields_compare_by_value() -> None:
+    first = lazily_authenticated_request([])
+    second = lazily_authenticated_request([])
+    assert first.username == second.username
+
+
 def test_user_already_loaded_is_a_plain_value() -> None:
     request = RequestFactory().get("/loaded/")
     request.user = FakeUser()  # type: ignore[assignment]

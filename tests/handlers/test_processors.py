@@ -21,8 +21,10 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import AsyncClient, Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils.functional import SimpleLazyObject
 
 from djangotailoring.handlers import add_request_context, event_fields, make_json_safe
+from djangotailoring.handlers.filters import LazyUserField
 from djangotailoring.requestcontext import RequestState, reset_current, set_current
 from djangotailoring.tracking.models import Event
 from tests.context_logging import CONTEXT_FORMAT, text_logging
@@ -247,12 +249,23 @@ def test_event_fields_replace_an_event_object_copied_over_the_message() -> None:
     assert event_fields(None, "info", {"event": event}) == {"event": "Copied", "event_id": event.pk}
 
 
+class BrokenStructlogHook:
+    def __structlog__(self) -> object:
+        raise RuntimeError("broken hook")
+
+
 class Unprintable:
     def __str__(self) -> str:
         raise RuntimeError("no str")
 
     def __repr__(self) -> str:
         raise RuntimeError("no repr")
+
+
+def lazy_user_field() -> object:
+    request = RequestFactory().get("/")
+    request.user = SimpleLazyObject(lambda: User(pk=5, username="lazy"))  # type: ignore[assignment]
+    return LazyUserField(request, "user_id")
 
 
 @pytest.mark.django_db
@@ -270,6 +283,8 @@ def test_make_json_safe_turns_every_value_into_json(alice: User) -> None:
             "request": RequestFactory().get("/safe/"),
             "nested": {"tags": {"b"}, "ratio": float("nan")},
             "odd": Unprintable(),
+            "hook": BrokenStructlogHook(),
+            "lazy": lazy_user_field(),
             "_record": record,
             "exc_info": exc_info,
         },
@@ -284,6 +299,8 @@ def test_make_json_safe_turns_every_value_into_json(alice: User) -> None:
         "request": {"id": None, "method": "GET", "path": "/safe/", "remote_addr": "127.0.0.1"},
         "nested": {"tags": ["b"], "ratio": "nan"},
         "odd": "<unprintable Unprintable object>",
+        "hook": "<unprintable BrokenStructlogHook object>",
+        "lazy": 5,
     }
 
 
