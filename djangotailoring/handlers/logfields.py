@@ -7,7 +7,6 @@ a log line.
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,7 @@ from djangotailoring.requestcontext import (
     request_user,
     user_is_loaded,
 )
-from djangotailoring.sanitizing import clean_text, safe_str
+from djangotailoring.sanitizing import one_line, safe_str
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -27,7 +26,6 @@ __all__ = [
     "FIELDS",
     "PLACEHOLDER",
     "USER_FIELDS",
-    "escape_control",
     "request_fields",
     "resolve_user",
     "user_fields",
@@ -37,18 +35,11 @@ FIELDS = ("request_id", "request_method", "request_path", "remote_addr", "user_i
 USER_FIELDS = ("user_id", "username")
 PLACEHOLDER = "-"
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _resolving = threading.local()
 
 
-def escape_control(text: str) -> str:
-    """Write control characters and line separators in ``text`` as ``\\n``-style escapes."""
-    escaped = _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
-    return clean_text(escaped)
-
-
 def _text(value: object) -> str | None:
-    return None if value is None else escape_control(safe_str(value))
+    return None if value is None else one_line(safe_str(value))
 
 
 def request_fields(request: HttpRequest) -> dict[str, str | None]:
