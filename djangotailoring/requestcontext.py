@@ -184,12 +184,10 @@ def client_address(request: HttpRequest) -> str | None:
     peer_text = str(request.META.get("REMOTE_ADDR") or "").strip()
     if not peer_text:
         return None
-    peer = _parse_ip(peer_text)
-    if peer is None:
-        return clean_text(peer_text)
     networks = _trusted_networks()
-    if not networks or not _is_trusted(peer, networks):
-        return str(peer)
+    peer = _parse_ip(peer_text) if networks else None
+    if peer is None or not _is_trusted(peer, networks):
+        return clean_text(peer_text)
     forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
     hops = [hop for hop in forwarded.split(",") if hop.strip()]
     leftmost = peer

@@ -14,6 +14,7 @@ from djangotailoring.requestcontext import (
     in_event_loop,
     loaded_user,
     request_context,
+    request_id_of,
     request_user,
     user_is_loaded,
 )
@@ -35,6 +36,7 @@ FIELDS = ("request_id", "request_method", "request_path", "remote_addr", "user_i
 USER_FIELDS = ("user_id", "username")
 PLACEHOLDER = "-"
 
+_CACHE_ATTRIBUTE = "_djangotailoring_log_fields"
 _resolving = threading.local()
 
 
@@ -43,14 +45,24 @@ def _text(value: object) -> str | None:
 
 
 def request_fields(request: HttpRequest) -> dict[str, str | None]:
-    """``request_id``, ``request_method``, ``request_path``, ``remote_addr``; ``None``: unknown."""
+    """``request_id``, ``request_method``, ``request_path``, ``remote_addr``; ``None``: unknown.
+
+    Computed once per request (and request id) and kept on the request: a request that
+    logs many records pays for it once.
+    """
+    request_id = request_id_of(request)
+    cached = request.__dict__.get(_CACHE_ATTRIBUTE)
+    if cached is not None and cached[0] == request_id:
+        return dict(cached[1])
     context = request_context(request)
-    return {
+    fields = {
         "request_id": context["id"],
         "request_method": _text(context["method"]),
         "request_path": _text(context["path"]),
         "remote_addr": _text(context["remote_addr"]),
     }
+    request.__dict__[_CACHE_ATTRIBUTE] = (request_id, fields)
+    return dict(fields)
 
 
 def user_fields(user: Any) -> dict[str, Any]:

@@ -260,6 +260,15 @@ def test_two_lazy_user_fields_compare_by_value() -> None:
     assert first.username == second.username
 
 
+def test_request_id_given_after_a_first_record_is_seen_by_the_next() -> None:
+    request = RequestFactory().get("/early/")
+    first = filtered(logging.makeLogRecord({"msg": "m", "request": request}))
+    request.request_id = "given-later"  # type: ignore[attr-defined]
+    second = filtered(logging.makeLogRecord({"msg": "m", "request": request}))
+    assert (first.request_id, second.request_id) == ("-", "given-later")
+    assert second.request_path == "/early/"
+
+
 def test_user_already_loaded_is_a_plain_value() -> None:
     request = RequestFactory().get("/loaded/")
     request.user = FakeUser()  # type: ignore[assignment]
