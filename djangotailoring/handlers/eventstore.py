@@ -1,0 +1,479 @@
+"""Write batches of prepared Events on a database connection of their own, exactly once.
+
+The connection is never the application's thread-local one: a batch is committed whatever
+the caller's transaction does, and a failing insert cannot break the caller's transaction.
+A batch is one transaction holding a :class:`~djangotailoring.tracking.models.WrittenBatch`
+marker and the rows (``COPY`` on PostgreSQL with psycopg 3, multi-row ``INSERT``
+elsewhere). A batch whose marker is already there was committed before: retrying a batch
+whose commit had an unknown outcome, or replaying a spill file twice, never duplicates.
+
+The raw DB-API cursor is used on purpose: it is the fastest path, and it sends no query to
+``django.db.backends`` logging, so a handler on the root logger cannot feed itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import DataError, IntegrityError, connections
+from django.db.utils import load_backend
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+__all__ = ["EventStore", "Rejected", "Unavailable", "default_alias"]
+
+MARKER_RETENTION = datetime.timedelta(days=7)
+PRUNE_EVERY = datetime.timedelta(hours=1)
+# Connections of abandoned stores (in a forked child) are kept here and never closed: closing
+# would end the session the parent process still uses.
+_ABANDONED: list[Any] = []
+
+
+class Unavailable(Exception):
+    """The database could not be reached; the batch was not committed by this attempt."""
+
+
+class Rejected(Exception):
+    """The database refused the rows themselves (a constraint, a value out of range)."""
+
+
+def default_alias() -> str:
+    """The database alias the router chooses for writing Events (``"default"`` before the
+    app registry is ready)."""
+    from django.apps import apps
+    from django.db import router
+
+    if not apps.ready:
+        return "default"
+    from djangotailoring.tracking.models import Event
+
+    return router.db_for_write(Event)
+
+
+def _timeouts(vendor: str, connect_timeout: float) -> dict[str, Any]:
+    seconds = max(1, round(connect_timeout))
+    if vendor == "sqlite":
+        # Waits for other writers of the same file instead of failing with "database is locked".
+        return {"timeout": connect_timeout}
+    if vendor == "postgresql":
+        # A dead peer is noticed within seconds, not after the kernel's TCP timeout.
+        return {
+            "connect_timeout": seconds,
+            "keepalives": 1,
+            "keepalives_idle": seconds,
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
+            "tcp_user_timeout": seconds * 3000,
+        }
+    if vendor == "mysql":
+        return {
+            "connect_timeout": seconds,
+            "read_timeout": seconds * 3,
+            "write_timeout": seconds * 3,
+        }
+    return {}
+
+
+def _abandon(wrapper: BaseDatabaseWrapper) -> None:
+    raw = wrapper.connection
+    if raw is None:
+        return
+    # A driver's own error type may come out of fileno(); abandoning must not fail.
+    with contextlib.suppress(Exception):
+        fd = raw.fileno()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        try:
+            # Whatever the driver sends on its way out now goes nowhere.
+            os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
+    _ABANDONED.append(wrapper)
+
+
+class EventStore:
+    """A private connection to ``alias`` that writes batches of prepared Events."""
+
+    def __init__(self, alias: str | None = None, *, connect_timeout: float = 5.0) -> None:
+        self._alias = alias
+        self.connect_timeout = connect_timeout
+        self._wrapper: BaseDatabaseWrapper | None = None
+        self._content_types: dict[tuple[str, str], int | None] = {}
+        self._pruned_at: datetime.datetime | None = None
+
+    # Connection -------------------------------------------------------------------------
+
+    @property
+    def alias(self) -> str:
+        """The database alias written to (the router's choice unless one was given)."""
+        if self._alias is None:
+            from django.apps import apps
+
+            if not apps.ready:
+                return default_alias()
+            self._alias = default_alias()
+        return self._alias
+
+    def _new_wrapper(self) -> BaseDatabaseWrapper:
+        # Read the settings each time: the test runner renames databases after start-up.
+        config = copy.deepcopy(connections.settings[self.alias])
+        options = config.setdefault("OPTIONS", {})
+        options.pop("pool", None)
+        wrapper: BaseDatabaseWrapper = load_backend(config["ENGINE"]).DatabaseWrapper(
+            config, self.alias
+        )
+        for key, value in _timeouts(wrapper.vendor, self.connect_timeout).items():
+            options.setdefault(key, value)
+        return wrapper
+
+    @property
+    def wrapper(self) -> BaseDatabaseWrapper:
+        """The Django wrapper of the private connection (connected on first use)."""
+        if self._wrapper is None:
+            self._wrapper = self._new_wrapper()
+            self._wrapper.inc_thread_sharing()
+        if self._wrapper.connection is None:
+            self._wrapper.ensure_connection()
+            if self._wrapper.vendor != "sqlite":
+                self._wrapper.set_autocommit(False)
+        return self._wrapper
+
+    @property
+    def uuid_as_text(self) -> bool:
+        """Whether UUID keys are stored hyphenated (databases with a native UUID type)."""
+        if self._wrapper is None:
+            self._wrapper = self._new_wrapper()
+            self._wrapper.inc_thread_sharing()
+        return bool(self._wrapper.features.has_native_uuid_field)
+
+    def close(self) -> None:
+        """Close the private connection (it is reopened on the next write)."""
+        wrapper, self._wrapper = self._wrapper, None
+        if wrapper is not None:
+            # A dead connection may fail to close.
+            with contextlib.suppress(Exception):
+                wrapper.close()
+
+    def abandon(self) -> None:
+        """Forget the connection without closing it (after ``fork()``, in the child)."""
+        wrapper, self._wrapper = self._wrapper, None
+        if wrapper is not None:
+            _abandon(wrapper)
+
+    # Writing ----------------------------------------------------------------------------
+
+    def write(self, batch_id: str, events: Sequence[dict[str, Any]]) -> bool:
+        """Commit ``events`` with the marker ``batch_id``; ``False`` if it was committed before.
+
+        Raises :class:`Unavailable` when the database cannot be reached (retry later with
+        the same ``batch_id``) and :class:`Rejected` when it refuses the rows.
+        """
+        try:
+            wrapper = self.wrapper
+            with wrapper.wrap_database_errors:
+                return self._write(wrapper, batch_id, events)
+        except (IntegrityError, DataError) as error:
+            self._rollback()
+            raise Rejected(str(error)) from error
+        except Exception as error:
+            self.close()
+            raise Unavailable(f"{type(error).__name__}: {error}") from error
+
+    def write_each(
+        self, batch_id: str, events: Sequence[dict[str, Any]]
+    ) -> tuple[int, int, list[tuple[str, dict[str, Any]]]]:
+        """Write ``events``, falling back to one row at a time when the batch is refused.
+
+        A refused row is tried once more without its user and related-object links (their
+        references stay in ``data``). Returns ``(written, already written, refused)``, the
+        refused as ``(marker, event)`` pairs; raises :class:`Unavailable` like :meth:`write`.
+        """
+        try:
+            return (len(events), 0, []) if self.write(batch_id, events) else (0, len(events), [])
+        except Rejected:
+            pass
+        written = skipped = 0
+        refused = []
+        for index, event in enumerate(events):
+            row_id = f"{batch_id}-{index}"
+            for attempt in (event, _unlinked(event)):
+                try:
+                    if self.write(row_id, [attempt]):
+                        written += 1
+                    else:
+                        skipped += 1
+                    break
+                except Rejected:
+                    continue
+            else:
+                refused.append((row_id, event))
+        return written, skipped, refused
+
+    def _rollback(self) -> None:
+        try:
+            if self._wrapper is not None and self._wrapper.connection is not None:
+                self._wrapper.connection.rollback()
+        except Exception:
+            # The connection is closed instead.
+            self.close()
+
+    def _write(
+        self, wrapper: BaseDatabaseWrapper, batch_id: str, events: Sequence[dict[str, Any]]
+    ) -> bool:
+        from django.apps import apps
+
+        apps.check_apps_ready()
+        from djangotailoring.tracking.models import WrittenBatch
+
+        raw = wrapper.connection
+        cursor = raw.cursor()
+        try:
+            rows = self._rows(wrapper, cursor, events)
+            if wrapper.vendor == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE")
+            now = wrapper.ops.adapt_datetimefield_value(self._now())
+            marker = _sql(wrapper, WrittenBatch, ["id", "written_at"], 1)
+            try:
+                cursor.execute(marker, [batch_id, now])
+            except wrapper.Database.IntegrityError:  # type: ignore[attr-defined]
+                raw.rollback()
+                return False
+            self._insert(wrapper, cursor, rows)
+            raw.commit()
+        except BaseException:
+            # The original error is what matters.
+            with contextlib.suppress(Exception):
+                raw.rollback()
+            raise
+        finally:
+            cursor.close()
+        self._maybe_prune(wrapper)
+        return True
+
+    @staticmethod
+    def _now() -> datetime.datetime:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return now if settings.USE_TZ else now.astimezone().replace(tzinfo=None)
+
+    def _rows(
+        self, wrapper: BaseDatabaseWrapper, cursor: Any, events: Sequence[dict[str, Any]]
+    ) -> list[tuple[Any, ...]]:
+        users = self._existing_users(wrapper, cursor, {e["user"] for e in events} - {None})
+        moment = _moment_adapter(wrapper, copying=_copies(wrapper, cursor))
+        rows = []
+        for event in events:
+            data = event["data"]
+            user = event["user"]
+            user_id = None
+            if user is not None:
+                user_id = users.get(user)
+                if user_id is None:
+                    data = {**data, "user": user}
+            content_type_id = object_id = None
+            if event["related"] is not None:
+                app_label, model, object_id = event["related"]
+                content_type_id = self._content_type(cursor, wrapper, app_label, model)
+                if content_type_id is None:
+                    object_id = None
+            rows.append(
+                (
+                    event["name"],
+                    moment(event["created"]),
+                    event["note"],
+                    content_type_id,
+                    object_id,
+                    _encode_json(data),
+                    user_id,
+                )
+            )
+        return rows
+
+    def _existing_users(
+        self, wrapper: BaseDatabaseWrapper, cursor: Any, references: set[Any]
+    ) -> dict[Any, Any]:
+        """Map each reference to an existing user to the value to store in ``user_id``."""
+        if not references:
+            return {}
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+        pk = user_model._meta.pk
+        assert pk is not None
+        wanted: dict[Any, list[Any]] = {}
+        for reference in references:
+            try:
+                value = pk.get_db_prep_value(pk.to_python(reference), wrapper)
+            except Exception:  # noqa: S112 - a malformed key is just not a user
+                continue
+            wanted.setdefault(value, []).append(reference)
+        found: dict[Any, Any] = {}
+        keys = list(wanted)
+        step = _max_params(wrapper)
+        table = wrapper.ops.quote_name(user_model._meta.db_table)
+        column = wrapper.ops.quote_name(pk.column or pk.name)
+        mark = _placeholder(wrapper)
+        for start in range(0, len(keys), step):
+            chunk = keys[start : start + step]
+            marks = ", ".join([mark] * len(chunk))
+            cursor.execute(f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", chunk)  # noqa: S608
+            for (value,) in cursor.fetchall():
+                for reference in wanted.get(value, ()):
+                    found[reference] = value
+        return found
+
+    def _content_type(
+        self, cursor: Any, wrapper: BaseDatabaseWrapper, app_label: str, model: str
+    ) -> int | None:
+        key = (app_label, model)
+        if key in self._content_types:
+            return self._content_types[key]
+        from django.apps import apps
+        from django.contrib.contenttypes.models import ContentType
+
+        table = wrapper.ops.quote_name(ContentType._meta.db_table)
+        mark = _placeholder(wrapper)
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE app_label = {mark} AND model = {mark}",  # noqa: S608
+            [app_label, model],
+        )
+        row = cursor.fetchone()
+        value: int | None = row[0] if row else None
+        if value is None:
+            try:
+                model_class = apps.get_model(app_label, model)
+                # Creates the content type: rare (normally done by migrate).
+                value = ContentType.objects.db_manager(self.alias).get_for_model(model_class).pk
+            except Exception:
+                # The Event keeps the description only.
+                value = None
+        self._content_types[key] = value
+        return value
+
+    def _insert(
+        self, wrapper: BaseDatabaseWrapper, cursor: Any, rows: list[tuple[Any, ...]]
+    ) -> None:
+        from djangotailoring.tracking.models import Event
+
+        if not rows:
+            return
+        if _copies(wrapper, cursor):
+            table = wrapper.ops.quote_name(Event._meta.db_table)
+            columns = ", ".join(wrapper.ops.quote_name(c) for c in _columns(Event, _EVENT_FIELDS))
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy_:
+                for row in rows:
+                    copy_.write_row(row)
+            return
+        if wrapper.vendor == "mysql":
+            # MySQLdb turns executemany() into multi-row INSERTs that fit its packet size.
+            cursor.executemany(_sql(wrapper, Event, _EVENT_FIELDS, 1), rows)
+            return
+        per_statement = max(1, _max_params(wrapper) // len(_EVENT_FIELDS))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params = [value for row in chunk for value in row]
+            cursor.execute(_sql(wrapper, Event, _EVENT_FIELDS, len(chunk)), params)
+
+    def _maybe_prune(self, wrapper: BaseDatabaseWrapper) -> None:
+        now = self._now()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        self.prune_markers(now - MARKER_RETENTION)
+
+    def prune_markers(self, before: datetime.datetime) -> None:
+        """Delete batch markers written before ``before`` (best effort)."""
+        from djangotailoring.tracking.models import WrittenBatch
+
+        try:
+            wrapper = self.wrapper
+            with wrapper.wrap_database_errors:
+                cursor = wrapper.connection.cursor()
+                try:
+                    table = wrapper.ops.quote_name(WrittenBatch._meta.db_table)
+                    column = wrapper.ops.quote_name("written_at")
+                    cursor.execute(
+                        f"DELETE FROM {table} WHERE {column} < {_placeholder(wrapper)}",  # noqa: S608
+                        [wrapper.ops.adapt_datetimefield_value(before)],
+                    )
+                    wrapper.connection.commit()
+                finally:
+                    cursor.close()
+        except Exception:
+            # Pruning is housekeeping; the next write retries it.
+            self._rollback()
+
+
+_EVENT_FIELDS = [
+    "name",
+    "timestamp",
+    "note",
+    "related_content_type",
+    "related_object_id",
+    "data",
+    "user",
+]
+
+
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
+def _copies(wrapper: BaseDatabaseWrapper, cursor: Any) -> bool:
+    """Whether rows go in by ``COPY`` (PostgreSQL with psycopg 3)."""
+    return wrapper.vendor == "postgresql" and hasattr(cursor, "copy")
+
+
+def _moment_adapter(wrapper: BaseDatabaseWrapper, *, copying: bool) -> Callable[[float], Any]:
+    """Turn a record's ``created`` into the value the timestamp column takes."""
+    utc = datetime.timezone.utc
+    if not settings.USE_TZ:
+        if copying:
+            return datetime.datetime.fromtimestamp
+        adapt = wrapper.ops.adapt_datetimefield_value
+        return lambda created: adapt(datetime.datetime.fromtimestamp(created))
+    if copying or wrapper.features.supports_timezones:
+        return lambda created: datetime.datetime.fromtimestamp(created, utc)
+    # What adapt_datetimefield_value() does on databases without time zones: naive text in
+    # the connection's time zone. Done directly, it costs a fifth.
+    zone = wrapper.timezone
+    return lambda created: str(datetime.datetime.fromtimestamp(created, zone).replace(tzinfo=None))
+
+
+def _unlinked(event: dict[str, Any]) -> dict[str, Any]:
+    data = dict(event["data"])
+    if event["user"] is not None:
+        data["user"] = event["user"]
+    return {**event, "user": None, "related": None, "data": data}
+
+
+def _columns(model: Any, fields: Iterable[str]) -> list[str]:
+    return [model._meta.get_field(name).column for name in fields]
+
+
+def _placeholder(wrapper: BaseDatabaseWrapper) -> str:
+    paramstyle = wrapper.Database.paramstyle  # type: ignore[attr-defined]
+    return "?" if paramstyle == "qmark" else "%s"
+
+
+def _max_params(wrapper: BaseDatabaseWrapper) -> int:
+    raw = wrapper.connection
+    getlimit = getattr(raw, "getlimit", None)
+    if getlimit is not None:
+        import sqlite3
+
+        return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return int(wrapper.features.max_query_params or 10_000)
+
+
+def _sql(wrapper: BaseDatabaseWrapper, model: Any, fields: list[str], rows: int) -> str:
+    table = wrapper.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(wrapper.ops.quote_name(c) for c in _columns(model, fields))
+    mark = _placeholder(wrapper)
+    values = "(" + ", ".join([mark] * len(fields)) + ")"
+    return f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([values] * rows)  # noqa: S608

@@ -1,0 +1,79 @@
+"""``manage.py replay_events``: persist the Events kept in spill files, exactly once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from djangotailoring.handlers.eventstore import EventStore, Unavailable
+from djangotailoring.handlers.replaying import ReplayResult, replay
+from djangotailoring.handlers.spilling import SpillFile, default_spill_path
+
+
+def configured_spill_paths() -> list[str]:
+    """The spill files of the ``EventHandler`` instances ``LOGGING`` configured."""
+    from djangotailoring.handlers.eventhandler import EventHandler
+    from djangotailoring.handlers.lifecycle import live_handlers
+
+    paths = [handler.spill_path for handler in live_handlers()]
+    loggers = [logging.root, *logging.root.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", ()):
+            if isinstance(handler, EventHandler):
+                paths.append(handler.spill_path)
+    return sorted(set(paths))
+
+
+class Command(BaseCommand):
+    help = (
+        "Persist the events that EventHandler spilled to a file while the database was "
+        "unreachable. Safe to run twice: batches already in the database are skipped."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            help="Spill files to replay (default: those of the configured EventHandlers, "
+            "else the default spill file of --database).",
+        )
+        parser.add_argument(
+            "--database",
+            default=None,
+            help="The database to write to (default: where Events are written).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        store = EventStore(options["database"])
+        paths: list[str] = options["paths"] or configured_spill_paths()
+        if not paths:
+            paths = [default_spill_path(store.alias)]
+        total = ReplayResult()
+        try:
+            for path in paths:
+                spill = SpillFile(path)
+                if not spill.exists():
+                    self.stdout.write(f"{path}: nothing to replay")
+                    continue
+                result = replay(spill, store)
+                self.stdout.write(
+                    f"{path}: {result.replayed} replayed, {result.skipped} already in the "
+                    f"database, {result.rejected} refused"
+                )
+                total.replayed += result.replayed
+                total.skipped += result.skipped
+                total.rejected += result.rejected
+        except Unavailable as error:
+            raise CommandError(
+                f"The database is unreachable ({error}); nothing is lost, run this again later."
+            ) from error
+        finally:
+            store.close()
+        if total.rejected:
+            raise CommandError(
+                f"{total.rejected} event(s) were refused by the database and stay in the "
+                "spill file."
+            )
