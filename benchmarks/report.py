@@ -25,21 +25,30 @@ class Summary:
     errors: list[str] = field(default_factory=list)
 
 
-def _ratio(value: float, reference: float | None) -> str:
-    if reference is None or reference <= 0:
+def _ratio(value: float | None, reference: float | None) -> str:
+    if value is None or reference is None or reference <= 0:
         return "-"
     return f"{value / reference:.2f}x"
 
 
-def _rows(write: dict[str, Any]) -> list[tuple[str, float, str, bool]]:
-    """(label, µs/event, measured as, rows verified) for every line of the write table."""
+def _checked(case: dict[str, Any], events: int, rounds: int, counted: bool) -> str:
+    if case["failures"]:
+        return f"FAILED in {len(case['failures'])}/{rounds} rounds"
+    return f"{events:,} x {rounds}" if counted and case["verified_rows"] else "n/a"
+
+
+def _rows(write: dict[str, Any]) -> list[tuple[str, float | None, str]]:
+    """(label, µs/event, rows checked) for every line of the write table."""
+    events, rounds = write["events"], write["rounds"]
     rows = []
     for case in write["cases"]:
         if case["key"] == "eventhandler_background":
-            rows.append((case["label"] + ", caller", case["caller_us"], "caller", False))
-            rows.append((case["label"] + ", end-to-end", case["total_us"], "end-to-end", True))
+            rows.append((case["label"] + ", caller", case["caller_us"], "(see end-to-end)"))
+            label = case["label"] + ", end-to-end"
+            rows.append((label, case["total_us"], _checked(case, events, rounds, True)))
         else:
-            rows.append((case["label"], case["total_us"], "end-to-end", case["verified_rows"]))
+            checked = _checked(case, events, rounds, True)
+            rows.append((case["label"], case["total_us"], checked))
     return rows
 
 
@@ -49,16 +58,26 @@ def write_table(write: dict[str, Any]) -> str:
     references = [(by_key.get(key, {}).get("total_us"), title) for key, title in REFERENCES]
     header = ["case", "us/event", "events/s", *(title for _, title in references), "rows checked"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for label, micros, _, verified in _rows(write):
+    for label, micros, checked in _rows(write):
         cells = [
             label,
-            f"{micros:,.1f}",
-            f"{1e6 / micros:,.0f}" if micros > 0 else "-",
+            "-" if micros is None else f"{micros:,.1f}",
+            "-" if not micros else f"{1e6 / micros:,.0f}",
             *(_ratio(micros, reference) for reference, _ in references),
-            f"{write['events']:,}" if verified else "n/a",
+            checked,
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def counters(write: dict[str, Any]) -> list[str]:
+    """The EventHandler counters of each handler case's last round, as Markdown lines."""
+    lines = []
+    for case in write["cases"]:
+        if case["details"]:
+            facts = ", ".join(f"{key}={value:,}" for key, value in case["details"].items())
+            lines.append(f"- {case['label']}, last round: {facts}")
+    return ["", *lines] if lines else []
 
 
 def _target(database: str, title: str, passed: bool | None, detail: str) -> dict[str, Any]:
@@ -68,68 +87,66 @@ def _target(database: str, title: str, passed: bool | None, detail: str) -> dict
 def write_targets(name: str, vendor: str, write: dict[str, Any]) -> list[dict[str, Any]]:
     """Judge the write-path targets of one database."""
     cases = {case["key"]: case for case in write["cases"]}
-    targets = []
-    background = cases.get("eventhandler_background")
-    file_, null = cases["file"], cases["null"]
-    bulk, db_logger = cases["bulk_create"], cases["db_logger"]
-    if background is None:
-        missing = "not measured: djangotailoring.handlers.EventHandler is not in this checkout"
-        for title in (
-            "EventHandler caller cost",
-            "EventHandler vs bulk_create",
-            "EventHandler vs db-logger",
-        ):
-            targets.append(_target(name, title, False, missing))
-    else:
-        caller, total = background["caller_us"], background["total_us"]
-        targets.append(
-            _target(
-                name,
-                "EventHandler (background) caller cost <= FileHandler",
-                caller <= file_["total_us"],
-                f"{caller:.1f} us vs FileHandler {file_['total_us']:.1f} us "
-                f"({caller / file_['total_us']:.2f}x File, {caller / null['total_us']:.2f}x Null)",
-            )
-        )
-        wanted = BULK_TARGET[vendor]
-        speedup = bulk["total_us"] / total
-        targets.append(
-            _target(
-                name,
-                f"EventHandler (background) end-to-end >= {wanted:.1f}x bulk_create throughput",
-                speedup >= wanted,
-                f"{speedup:.2f}x ({total:.1f} us vs {bulk['total_us']:.1f} us per event)",
-            )
-        )
-        speedup = db_logger["total_us"] / total
-        targets.append(
-            _target(
-                name,
-                f"EventHandler (background) end-to-end >= {DB_LOGGER_TARGET:.0f}x django-db-logger",
-                speedup >= DB_LOGGER_TARGET,
-                f"{speedup:.1f}x ({total:.1f} us vs {db_logger['total_us']:.1f} us per event)",
-            )
-        )
-    ours, raw = cases["create_event"]["total_us"], cases["orm_create"]["total_us"]
-    targets.append(
-        _target(
-            name,
-            f"create_event <= {CREATE_EVENT_TARGET}x raw Model.objects.create",
-            ours / raw <= CREATE_EVENT_TARGET,
-            f"{ours / raw:.2f}x ({ours:.1f} us vs {raw:.1f} us per event)",
-        )
+
+    def micros(key: str, which: str = "total_us") -> float | None:
+        case = cases.get(key)
+        return None if case is None or case["failures"] else case[which]
+
+    def judged(title: str, needs: list[float | None], test: Any, detail: Any) -> dict[str, Any]:
+        if any(value is None for value in needs):
+            missing = "EventHandler" if micros("eventhandler_background") is None else "a case"
+            return _target(name, title, False, f"not measured ({missing} missing or failed)")
+        return _target(name, title, bool(test()), detail())
+
+    caller, total = (
+        micros("eventhandler_background", "caller_us"),
+        micros("eventhandler_background"),
     )
+    file_, null, bulk, db_logger = (
+        micros("file"),
+        micros("null"),
+        micros("bulk_create"),
+        micros("db_logger"),
+    )
+    wanted = BULK_TARGET[vendor]
+    ours, raw = micros("create_event"), micros("orm_create")
     check = write["insert_checks"]["create_event"]
-    targets.append(
+    return [
+        judged(
+            "EventHandler (background) caller cost <= FileHandler",
+            [caller, file_, null],
+            lambda: caller <= file_,
+            lambda: (
+                f"{caller:.1f} us vs FileHandler {file_:.1f} us "
+                f"({caller / file_:.2f}x File, {caller / null:.2f}x Null)"
+            ),
+        ),
+        judged(
+            f"EventHandler (background) end-to-end >= {wanted:.1f}x bulk_create throughput",
+            [total, bulk],
+            lambda: bulk / total >= wanted,
+            lambda: f"{bulk / total:.2f}x ({total:.1f} us vs {bulk:.1f} us per event)",
+        ),
+        judged(
+            f"EventHandler (background) end-to-end >= {DB_LOGGER_TARGET:.0f}x django-db-logger",
+            [total, db_logger],
+            lambda: db_logger / total >= DB_LOGGER_TARGET,
+            lambda: f"{db_logger / total:.1f}x ({total:.1f} us vs {db_logger:.1f} us per event)",
+        ),
+        judged(
+            f"create_event <= {CREATE_EVENT_TARGET}x raw Model.objects.create",
+            [ours, raw],
+            lambda: ours / raw <= CREATE_EVENT_TARGET,
+            lambda: f"{ours / raw:.2f}x ({ours:.1f} us vs {raw:.1f} us per event)",
+        ),
         _target(
             name,
             "create_event issues exactly one INSERT",
             check["inserts"] == 1 and check["queries"] == 1,
             f"{check['inserts']} INSERT, {check['queries']} statements "
             f"(+{check['savepoints']} savepoint statements)",
-        )
-    )
-    return targets
+        ),
+    ]
 
 
 def read_table(read: dict[str, Any]) -> str:
@@ -216,8 +233,12 @@ def render(results: dict[str, Any]) -> Summary:
                 f"{write['rounds']} interleaved rounds",
                 "",
                 write_table(write),
+                *counters(write),
             ]
             summary.targets += write_targets(name, database["vendor"], write)
+            summary.errors += [
+                f"{name}: {failure}" for case in write["cases"] for failure in case["failures"]
+            ]
         if "read" in database:
             read = database["read"]
             out += [

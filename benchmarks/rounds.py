@@ -41,12 +41,13 @@ class Samples:
 
     caller_us: list[float] = field(default_factory=list)
     total_us: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
-    def median_caller(self) -> float:
-        return statistics.median(self.caller_us)
+    def median_caller(self) -> float | None:
+        return statistics.median(self.caller_us) if self.caller_us else None
 
-    def median_total(self) -> float:
-        return statistics.median(self.total_us)
+    def median_total(self) -> float | None:
+        return statistics.median(self.total_us) if self.total_us else None
 
 
 def rotated(cases: Sequence[WriteCase], shift: int) -> list[WriteCase]:
@@ -72,11 +73,20 @@ def run_rounds(
     rounds: int,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
 ) -> dict[str, Samples]:
-    """Run every case ``rounds`` times, interleaved, and return the per-event samples."""
+    """Run every case ``rounds`` times, interleaved, and return the per-event samples.
+
+    A round in which a case stores fewer rows than it was given is recorded as a failure of
+    that case, not as a timing; the other cases go on.
+    """
     samples = {case.key: Samples() for case in cases}
     for number in range(rounds):
         for case in rotated(cases, number):
-            timing = measure_once(case, n)
+            try:
+                timing = measure_once(case, n)
+            except VerificationError as error:
+                samples[case.key].failures.append(str(error))
+                progress(f"  round {number + 1}/{rounds} FAILED {error}")
+                continue
             samples[case.key].caller_us.append(timing.caller / n * 1e6)
             samples[case.key].total_us.append(timing.total / n * 1e6)
             progress(

@@ -44,14 +44,15 @@ def run_write_path(config: dict[str, Any]) -> dict[str, Any]:
     from benchmarks import writecases
     from benchmarks.rounds import measure_once, run_rounds
 
-    cases = writecases.build_cases(connection.vendor)
     n, rounds = config["events"], config["rounds"]
+    cases = writecases.build_cases(connection.vendor, n)
     try:
         _progress(f"warm-up ({min(n, 100)} events per case)")
         for case in cases:
             measure_once(case, min(n, 100))
         _progress(f"{len(cases)} cases x {rounds} rounds x {n} events")
         samples = run_rounds(cases, n, rounds)
+        details = {case.key: case.details() for case in cases}
         writecases.clear_tables()
         checks = _insert_checks()
     finally:
@@ -71,6 +72,8 @@ def run_write_path(config: dict[str, Any]) -> dict[str, Any]:
                 "caller_samples": samples[case.key].caller_us,
                 "total_samples": samples[case.key].total_us,
                 "verified_rows": case.counts_rows,
+                "failures": samples[case.key].failures,
+                "details": details[case.key],
             }
             for case in cases
         ],

@@ -7,7 +7,9 @@ the row that :func:`~djangotailoring.tracking.create_event` writes.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import inspect
 import json
 import logging
 import os
@@ -85,6 +87,10 @@ class Case:
 
     def stored(self) -> int | None:
         return count_events()
+
+    def details(self) -> dict[str, Any]:
+        """What the case can tell about its last run beyond the row count."""
+        return {}
 
     def close(self) -> None:
         """Release what the case holds (handlers, files)."""
@@ -251,21 +257,88 @@ class CreateEventCase(Case):
 
 
 class EventHandlerCase(LoggingCase):
-    """Ours: ``EventHandler``, either immediate (synchronous) or with its background writer."""
+    """Ours: ``EventHandler``, immediate (synchronous) or with its background writer.
 
-    def __init__(self, *, immediate: bool) -> None:
-        self.immediate = immediate
-        self.key = "eventhandler_immediate" if immediate else "eventhandler_background"
-        self.label = "ours: EventHandler " + ("(immediate)" if immediate else "(background)")
+    Its spill file lives in a folder of the case's own, so a spilled record is never
+    replayed into another run. ``queue_size`` is the handler's option (``None``: its default).
+    """
+
+    def __init__(self, key: str, label: str, **options: Any) -> None:
+        self.key, self.label, self.options = key, label, options
+        self.directory = tempfile.TemporaryDirectory(prefix="djangotailoring-bench-")
+        self.spill_path = os.path.join(self.directory.name, "spill.jsonl")
         super().__init__()
 
     def make_handler(self) -> logging.Handler:
         from djangotailoring.handlers import EventHandler
 
-        return EventHandler(immediate=self.immediate)  # type: ignore[no-any-return]
+        if os.path.exists(self.spill_path):
+            os.remove(self.spill_path)
+        handler: logging.Handler = EventHandler(spill_path=self.spill_path, **self.options)
+        return handler
+
+    def spilled(self) -> int:
+        """Records in the spill file (each line is one record)."""
+        if not os.path.exists(self.spill_path):
+            return 0
+        with open(self.spill_path, encoding="utf-8") as stream:
+            return sum(1 for line in stream if line.strip())
+
+    def details(self) -> dict[str, Any]:
+        stats = getattr(self.handler, "stats", None)
+        facts = {} if stats is None else dataclasses.asdict(stats)
+        return {**facts, "spill_file_records": self.spilled()}
+
+    def close(self) -> None:
+        super().close()
+        self.directory.cleanup()
 
 
-def build_cases(vendor: str) -> list[Case]:
+class SpillingEventHandlerCase(EventHandlerCase):
+    """Ours with every default: a burst beyond ``queue_size`` goes to the spill file.
+
+    Verified as: rows stored plus records in the spill file equal the events sent, and the
+    handler's ``spilled`` counter agrees with the file (nothing lost, nothing hidden).
+    """
+
+    def stored(self) -> int | None:
+        spilled = self.spilled()
+        stats = getattr(self.handler, "stats", None)
+        if stats is None or stats.spilled != spilled or stats.dropped:
+            return -1
+        return count_events() + spilled
+
+
+def eventhandler_cases(n: int) -> list[Case]:
+    """Ours through logging: immediate and background.
+
+    When the default ``queue_size`` cannot hold a burst of ``n`` records, the background case
+    gets a queue that can, and a third case keeps every default (and spills the overflow).
+    """
+    from djangotailoring.handlers import EventHandler
+
+    default_queue_size = inspect.signature(EventHandler).parameters["queue_size"].default
+    cases: list[Case] = [
+        EventHandlerCase("eventhandler_immediate", "ours: EventHandler (immediate)", immediate=True)
+    ]
+    if n <= default_queue_size:
+        cases.append(EventHandlerCase("eventhandler_background", "ours: EventHandler (background)"))
+        return cases
+    return [
+        *cases,
+        EventHandlerCase(
+            "eventhandler_background",
+            f"ours: EventHandler (background, queue_size={n:,})",
+            queue_size=n,
+        ),
+        SpillingEventHandlerCase(
+            "eventhandler_background_defaults",
+            f"ours: EventHandler (background, default queue_size={default_queue_size:,})",
+        ),
+    ]
+
+
+def build_cases(vendor: str, n: int) -> list[Case]:
     """The cases that apply to ``vendor``, ours last."""
     cases: list[Case] = [
         NullHandlerCase(),
@@ -279,7 +352,7 @@ def build_cases(vendor: str) -> list[Case]:
         cases.append(CopyCase())
     cases.append(CreateEventCase())
     if eventhandler_available():
-        cases += [EventHandlerCase(immediate=True), EventHandlerCase(immediate=False)]
+        cases += eventhandler_cases(n)
     return cases
 
 
