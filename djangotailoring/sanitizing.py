@@ -110,7 +110,7 @@ def fit(text: str, max_length: int) -> tuple[str, str | None]:
     return stored, (None if stored == text else escape_unstorable(text))
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def one_line(text: str) -> str:

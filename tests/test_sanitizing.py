@@ -76,6 +76,7 @@ def test_escape_unstorable() -> None:
 def test_one_line_escapes_line_breaks_and_controls() -> None:
     assert one_line("a\nb\r\x00c\u2028d") == "a\\nb\\r\\x00c\\u2028d"
     assert one_line("tab\tkept? no") == "tab\\tkept? no"
+    assert one_line("c1 \x9b control") == "c1 \\x9b control"
 
 
 def test_json_safe_handles_everything_without_raising() -> None:
