@@ -37,18 +37,23 @@ def _checked(case: dict[str, Any], events: int, rounds: int, counted: bool) -> s
     return f"{events:,} x {rounds}" if counted and case["verified_rows"] else "n/a"
 
 
-def _rows(write: dict[str, Any]) -> list[tuple[str, float | None, str]]:
-    """(label, µs/event, rows checked) for every line of the write table."""
+def _spread(samples: list[float]) -> str:
+    return f"{min(samples):,.1f}-{max(samples):,.1f}" if samples else "-"
+
+
+def _rows(write: dict[str, Any]) -> list[tuple[str, float | None, str, str]]:
+    """(label, median µs/event, min-max over rounds, rows checked) for each table line."""
     events, rounds = write["events"], write["rounds"]
     rows = []
     for case in write["cases"]:
+        checked = _checked(case, events, rounds, True)
+        total = (case["total_us"], _spread(case["total_samples"]))
         if case["key"] == "eventhandler_background":
-            rows.append((case["label"] + ", caller", case["caller_us"], "(see end-to-end)"))
-            label = case["label"] + ", end-to-end"
-            rows.append((label, case["total_us"], _checked(case, events, rounds, True)))
+            caller = (case["caller_us"], _spread(case["caller_samples"]))
+            rows.append((case["label"] + ", caller", *caller, "(see end-to-end)"))
+            rows.append((case["label"] + ", end-to-end", *total, checked))
         else:
-            checked = _checked(case, events, rounds, True)
-            rows.append((case["label"], case["total_us"], checked))
+            rows.append((case["label"], *total, checked))
     return rows
 
 
@@ -56,12 +61,20 @@ def write_table(write: dict[str, Any]) -> str:
     """The write path of one database as a Markdown table."""
     by_key = {case["key"]: case for case in write["cases"]}
     references = [(by_key.get(key, {}).get("total_us"), title) for key, title in REFERENCES]
-    header = ["case", "us/event", "events/s", *(title for _, title in references), "rows checked"]
+    header = [
+        "case",
+        "us/event",
+        "min-max",
+        "events/s",
+        *(title for _, title in references),
+        "rows checked",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for label, micros, checked in _rows(write):
+    for label, micros, spread, checked in _rows(write):
         cells = [
             label,
             "-" if micros is None else f"{micros:,.1f}",
+            spread,
             "-" if not micros else f"{1e6 / micros:,.0f}",
             *(_ratio(micros, reference) for reference, _ in references),
             checked,

@@ -47,9 +47,10 @@ def run_write_path(config: dict[str, Any]) -> dict[str, Any]:
     n, rounds = config["events"], config["rounds"]
     cases = writecases.build_cases(connection.vendor, n)
     try:
-        _progress(f"warm-up ({min(n, 100)} events per case)")
+        warm = max(1, min(100, n // 10))
+        _progress(f"warm-up ({warm} events per case)")
         for case in cases:
-            measure_once(case, min(n, 100))
+            measure_once(case, warm)
         _progress(f"{len(cases)} cases x {rounds} rounds x {n} events")
         samples = run_rounds(cases, n, rounds)
         details = {case.key: case.details() for case in cases}
