@@ -3,12 +3,16 @@
     python example/demo.py
 
 Migrates a fresh SQLite database, creates a user and a product, sends real requests through
-Django's test client (log in, give consent, log out) and prints the events as a table,
-after the log lines that ``djangotailoring.tracking.events`` emitted along the way.
+Django's test client (log in, give consent, buy, view pages, log out, fail a login) and
+prints the events as a table, after the log lines emitted along the way: the events logger
+``djangotailoring.tracking.events`` as JSON lines with the request context, and the app's
+``shop.audit`` logger as text (its calls, stdlib and structlog, are persisted as Events by
+``EventHandler``). It ends with an export of the login events.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -62,6 +66,7 @@ def main() -> int:
     fresh_database()
 
     from django.contrib.auth.models import User
+    from django.core.management import call_command
     from django.test import Client
     from shop.models import Product
 
@@ -74,14 +79,29 @@ def main() -> int:
     print(f"POST /login/ -> {response.status_code}")
     response = client.post(f"/products/{product.pk}/consent/", HTTP_X_REQUEST_ID="demo-req-1")
     print(f"POST /products/{product.pk}/consent/ -> {response.status_code}")
+    response = client.post(f"/products/{product.pk}/buy/")
+    print(f"POST /products/{product.pk}/buy/ -> {response.status_code}")
+    response = client.get(f"/products/{product.pk}/")
+    print(f"GET /products/{product.pk}/ -> {response.status_code}")
+    response = client.get("/old-shop/")
+    print(f"GET /old-shop/ -> {response.status_code} {response['Location']}")
     response = client.post("/logout/")
     print(f"POST /logout/ -> {response.status_code}")
+    response = client.post("/login/", {"username": "alice", "password": "not her password"})
+    print(f"POST /login/ (wrong password) -> {response.status_code}")
+
+    # EventHandler writes from a background thread; flush() waits until it has committed.
+    for handler in logging.getLogger("shop.audit").handlers:
+        handler.flush()
 
     heading("Events in the database")
     print_events()
     heading("Events related to the product")
     for event in product.events.all():
-        print(f"{event.name} by {event.user} at {event.timestamp:%H:%M:%S}")
+        print(f"{event.name} by {event.user or '-'} at {event.timestamp:%H:%M:%S}")
+
+    heading("manage.py export_events --name UserLoggedIn --name UserLoginFailed")
+    call_command("export_events", "--name", "UserLoggedIn", "--name", "UserLoginFailed")
     return 0
 
 
