@@ -1,0 +1,175 @@
+"""The background writer: prompt batches on its own connection, whatever the caller does."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.test import RequestFactory, override_settings
+from django.utils.functional import SimpleLazyObject
+
+from djangotailoring.handlers.eventstore import EventStore
+from djangotailoring.handlers.testing import flush_events, immediate_events
+from djangotailoring.requestcontext import RequestState, reset_current, set_current
+from djangotailoring.tracking.models import Event, WrittenBatch
+from tests.handlers.conftest import HandlerFactory
+
+log = logging.getLogger("app")
+
+
+def test_record_is_committed_promptly_without_flush(event_handler: HandlerFactory) -> None:
+    event_handler(flush_interval=0.05)
+    start = time.monotonic()
+    log.info("Prompt")
+    while not Event.objects.filter(name="Prompt").exists():
+        assert time.monotonic() - start < 5, "not committed without flush()"
+        time.sleep(0.01)
+    assert time.monotonic() - start < 1
+
+
+def test_flush_waits_for_every_record_handed_over(event_handler: HandlerFactory) -> None:
+    handler = event_handler(flush_interval=10)
+    for i in range(250):
+        log.info("Counted", extra={"i": i})
+    handler.flush()
+    assert Event.objects.count() == 250
+    assert handler.stats.persisted == 250
+    assert handler.stats.queued == 0
+
+
+def test_records_are_written_in_batches(event_handler: HandlerFactory) -> None:
+    handler = event_handler(batch_size=500, flush_interval=10)
+    for i in range(1200):
+        log.info("Batched", extra={"i": i})
+    handler.flush()
+    assert Event.objects.count() == 1200
+    # One marker per transaction: 1,200 records took three.
+    assert WrittenBatch.objects.count() == 3
+
+
+def test_rolled_back_transaction_still_persists_record(event_handler: HandlerFactory) -> None:
+    handler = event_handler()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        User.objects.create(username="rolled-back")
+        log.info("LoggedInRollback")
+        raise RuntimeError
+    handler.flush()
+    assert not User.objects.filter(username="rolled-back").exists()
+    assert Event.objects.filter(name="LoggedInRollback").count() == 1
+
+
+def test_immediate_mode_writes_before_the_call_returns(event_handler: HandlerFactory) -> None:
+    handler = event_handler(immediate=True)
+    log.info("AtOnce")
+    assert Event.objects.filter(name="AtOnce").count() == 1
+    assert handler.stats.persisted == 1
+
+
+def test_immediate_mode_is_independent_of_the_callers_transaction(
+    event_handler: HandlerFactory,
+) -> None:
+    event_handler(immediate=True)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        log.info("ImmediateInRollback")
+        raise RuntimeError
+    assert Event.objects.filter(name="ImmediateInRollback").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("immediate", [False, True], ids=["background", "immediate"])
+def test_failing_insert_does_not_break_callers_transaction(
+    event_handler: HandlerFactory, monkeypatch: pytest.MonkeyPatch, immediate: bool
+) -> None:
+    def failing_insert(self: EventStore, wrapper: object, cursor: object, rows: object) -> None:
+        cursor.execute("SELECT 1 / 0")  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(EventStore, "_insert", failing_insert)
+    handler = event_handler(immediate=immediate)
+    with transaction.atomic():
+        User.objects.create(username="before")
+        log.info("WillFail")
+        handler.flush()
+        User.objects.create(username="after")
+    assert User.objects.filter(username__in=["before", "after"]).count() == 2
+    # The database refused the row for good: it is kept in the spill file, not lost.
+    assert handler.stats.spilled == 1
+
+
+def test_many_threads_persist_exact_count_without_duplicates(
+    event_handler: HandlerFactory,
+) -> None:
+    handler = event_handler()
+    threads_count, per_thread = 8, 250
+
+    def work(worker: int) -> None:
+        for i in range(per_thread):
+            log.info("Threaded", extra={"note": f"{worker}-{i}"})
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    handler.flush()
+    notes = list(Event.objects.values_list("note", flat=True))
+    assert len(notes) == threads_count * per_thread
+    assert len(set(notes)) == len(notes)
+
+
+def test_debug_query_logging_does_not_feed_back(event_handler: HandlerFactory) -> None:
+    user = User.objects.create(username="ann")
+    request = RequestFactory().get("/page/")
+    # Resolved by the writer thread with ORM queries, which DEBUG logs on django.db.backends.
+    request.user = SimpleLazyObject(lambda: User.objects.get(pk=user.pk))  # type: ignore[assignment]
+    handler = event_handler(loggers=("root",))
+    queries = logging.getLogger("django.db.backends")
+    queries.setLevel(logging.DEBUG)
+    token = set_current(RequestState(request=request, request_id="r1"))
+    try:
+        with override_settings(DEBUG=True):
+            for i in range(5):
+                log.info("Counted", extra={"i": i})
+            handler.flush()
+            time.sleep(0.3)
+            handler.flush()
+    finally:
+        reset_current(token)
+        queries.setLevel(logging.NOTSET)
+    assert list(Event.objects.values_list("name", "user")) == [("Counted", user.pk)] * 5
+
+
+def test_closed_handler_still_persists_late_records(event_handler: HandlerFactory) -> None:
+    handler = event_handler()
+    log.info("BeforeClose")
+    handler.close()
+    assert Event.objects.filter(name="BeforeClose").count() == 1
+    log.info("AfterClose")
+    assert Event.objects.filter(name="AfterClose").count() == 1
+
+
+def test_immediate_events_helper_writes_at_once(event_handler: HandlerFactory) -> None:
+    event_handler(flush_interval=10)
+    with immediate_events():
+        log.info("Helped")
+        assert Event.objects.filter(name="Helped").count() == 1
+
+
+def test_flush_events_helper_flushes_every_handler(event_handler: HandlerFactory) -> None:
+    event_handler(flush_interval=10)
+    log.info("Flushed")
+    flush_events()
+    assert Event.objects.filter(name="Flushed").count() == 1
+
+
+def test_handler_uses_its_own_connection(event_handler: HandlerFactory) -> None:
+    handler = event_handler()
+    log.info("Separate")
+    handler.flush()
+    writer = handler._writer
+    assert writer is not None
+    assert writer.store._wrapper is not None
+    assert writer.store._wrapper.connection is not connection.connection
