@@ -65,3 +65,35 @@ def event_handler(transactional_db: None, spill_path: str) -> Iterator[HandlerFa
     yield make
     for handler in created:
         handler.close()
+
+
+class Outage:
+    """Makes the handlers' database unreachable (``down()``) and reachable again (``up()``)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from djangotailoring.handlers.eventstore import EventStore, Unavailable
+
+        self.is_down = False
+        self.attempts = 0
+        original = EventStore.write
+
+        def write(store: EventStore, batch_id: str, events: Any) -> bool:
+            if self.is_down:
+                self.attempts += 1
+                store.close()
+                raise Unavailable("connection refused (simulated outage)")
+            return original(store, batch_id, events)
+
+        monkeypatch.setattr(EventStore, "write", write)
+
+    def down(self) -> None:
+        self.is_down = True
+
+    def up(self) -> None:
+        self.is_down = False
+
+
+@pytest.fixture
+def outage(monkeypatch: pytest.MonkeyPatch) -> Outage:
+    """Switch the database off and on for EventHandler (every backend)."""
+    return Outage(monkeypatch)
