@@ -23,6 +23,7 @@ INTERNAL = {
     "djangotailoring.tracking.management.arguments": "argument parsing shared by the commands",
     "djangotailoring.tracking.pageviews": "the rules behind log_page_view and its mixin",
     "djangotailoring.tracking.recording": "the error-proof writer behind the automatic events",
+    "djangotailoring.lazyexports": "the lazy package entrances' machinery",
 }
 # Packages whose public names all live in the package itself; their modules are internal.
 ENTRANCES = ("djangotailoring.handlers.",)
