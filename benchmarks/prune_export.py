@@ -328,8 +328,8 @@ def run_database(name: str, args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def _ratio(numerator: float, denominator: float) -> str:
-    return f"{numerator / denominator:.2f}x" if denominator else "n/a"
+def _ratio(numerator: float, denominator: float, digits: int = 2) -> str:
+    return f"{numerator / denominator:.{digits}f}x" if denominator > 0 else "n/a"
 
 
 def render(results: list[dict[str, Any]], events: int) -> str:
@@ -358,8 +358,9 @@ def render(results: list[dict[str, Any]], events: int) -> str:
             f"  peer: list(values()) + json.dumps {peer['rows']:>9,}  {peer['seconds']:8.2f} s"
             f"  peak RSS {peer['peak_rss_mib']:7.0f} MiB",
             f"    export jsonl / peer: time {_ratio(jl['seconds'], peer['seconds'])},"
-            f" memory above baseline"
-            f" {_ratio(jl['peak_rss_mib'] - base, peer['peak_rss_mib'] - base)}",
+            f" memory above the bare process {jl['peak_rss_mib'] - base:.0f} MiB"
+            f" vs {peer['peak_rss_mib'] - base:.0f} MiB"
+            f" ({_ratio(jl['peak_rss_mib'] - base, peer['peak_rss_mib'] - base, 3)})",
             f"  prune_events --older-than 90d                   {prune['seconds']:8.2f} s"
             f"  ({prune['output'].rstrip('.')};"
             f" longest DELETE {prune['longest_delete_seconds'] * 1000:.0f} ms;"

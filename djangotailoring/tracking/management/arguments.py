@@ -14,10 +14,22 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-__all__ = ["AGE_UNITS", "Moment", "parse_age", "parse_moment", "positive_int", "resolve_user"]
+__all__ = [
+    "AGE_UNITS",
+    "Moment",
+    "as_age",
+    "as_moment",
+    "as_names",
+    "as_positive_int",
+    "parse_age",
+    "parse_moment",
+    "positive_int",
+    "resolve_user",
+]
 
 AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _AGE = re.compile(r"^(\d{1,9})([smhdw])$")
@@ -105,3 +117,49 @@ def resolve_user(value: str, using: str) -> Any:
         # ValidationError: not a valid key at all (e.g. a name given for an integer key).
         pass
     raise LookupError(f"No user with username or id {value!r}.")
+
+
+# ``call_command("prune_events", older_than="90d")`` hands keyword values to ``handle()``
+# unparsed (argparse types apply only to command-line strings), so commands pass every
+# option through these.
+
+
+def _parsed(value: str, parse: Any, option: str) -> Any:
+    try:
+        return parse(value)
+    except argparse.ArgumentTypeError as error:
+        raise CommandError(f"{option}: {error}") from error
+
+
+def as_age(value: object, option: str = "--older-than") -> datetime.timedelta | None:
+    """An age from a parsed option, a string like ``90d`` or a ``timedelta``."""
+    if value is None or isinstance(value, datetime.timedelta):
+        return value
+    return _parsed(str(value), parse_age, option)  # type: ignore[no-any-return]
+
+
+def as_moment(value: object, option: str) -> Moment | None:
+    """A moment from a parsed option, an ISO string, a ``datetime`` or a ``date``."""
+    if value is None or isinstance(value, Moment):
+        return value
+    if isinstance(value, datetime.datetime):
+        return Moment(_localize(value), is_date=False)
+    if isinstance(value, datetime.date):
+        return Moment(_localize(datetime.datetime.combine(value, datetime.time())), is_date=True)
+    return _parsed(str(value), parse_moment, option)  # type: ignore[no-any-return]
+
+
+def as_positive_int(value: object, option: str) -> int:
+    """A whole number of at least 1 from a parsed option or a keyword value."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    return _parsed(str(value), positive_int, option)  # type: ignore[no-any-return]
+
+
+def as_names(value: object) -> list[str]:
+    """Event names from a repeatable ``--name``, or a single name given as a keyword."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(name) for name in value]  # type: ignore[attr-defined]

@@ -255,3 +255,35 @@ def test_export_memory_does_not_grow_with_the_number_of_events(tmp_path: Path) -
     large = _peak_export_memory(tmp_path)
     # Ten times the events; a buffering export would need about ten times the memory.
     assert large < small * 2, (small, large)
+
+
+def export_with(**options: object) -> str:
+    out = io.StringIO()
+    call_command("export_events", stdout=out, stderr=io.StringIO(), **options)
+    return out.getvalue()
+
+
+def test_keyword_options_are_parsed_like_the_command_line(events: list[Event]) -> None:
+    alice = User.objects.get(username="alice")
+    rows = jsonl(
+        export_with(
+            since="2024-03-01", until=datetime.date(2024, 3, 3), name="PageViewed", user=alice.pk
+        )
+    )
+    assert [row["id"] for row in rows] == [events[3].pk]
+
+
+def test_keyword_csv_format(events: list[Event]) -> None:
+    assert export_with(format="csv").splitlines()[0] == ",".join(COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"format": "xml"}, "--format must be one of jsonl, csv"),
+        ({"since": "soon"}, "--since: 'soon' is not an ISO 8601 date"),
+    ],
+)
+def test_bad_keyword_options_are_command_errors(options: dict[str, object], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        export_with(**options)

@@ -70,3 +70,21 @@ def test_unknown_user_is_a_command_error(erin: User, who: str) -> None:
 def test_unknown_mode_is_a_command_error(erin: User) -> None:
     with pytest.raises(CommandError, match="invalid choice"):
         forget("erin", "--mode", "shred")
+
+
+def test_keyword_mode_and_batch_size(erin: User) -> None:
+    out = io.StringIO()
+    call_command("forget_user", erin.pk, mode="anonymise", batch_size="1", stdout=out)
+    assert out.getvalue() == f"Anonymised 2 events of user {erin.pk}.\n"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"mode": "shred"}, "--mode must be one of"), ({"batch_size": 0}, "--batch-size")],
+)
+def test_bad_keyword_options_are_command_errors(
+    erin: User, options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("forget_user", "erin", stdout=io.StringIO(), **options)
+    assert Event.objects.count() == 3

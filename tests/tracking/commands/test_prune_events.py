@@ -173,3 +173,56 @@ def test_bad_arguments_exit_non_zero_from_the_command_line() -> None:
     assert result.returncode == 2
     assert "'soon' is not an age" in result.stderr
     assert result.stdout == ""
+
+
+def prune_with(**options: object) -> str:
+    out = io.StringIO()
+    call_command("prune_events", stdout=out, stderr=io.StringIO(), **options)
+    return out.getvalue()
+
+
+def test_keyword_older_than_string_is_parsed() -> None:
+    event_at(ago(days=100), "Ancient")
+    event_at(ago(days=10), "Recent")
+    assert "Deleted 1 events" in prune_with(older_than="90d")
+    assert remaining() == {"Recent"}
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "2024-01-01",
+        datetime.date(2024, 1, 1),
+        datetime.datetime(2024, 1, 1, tzinfo=UTC),
+    ],
+)
+def test_keyword_before_accepts_strings_dates_and_datetimes(before: object) -> None:
+    event_at(datetime.datetime(2023, 12, 31, 23, 59, tzinfo=UTC), "Before")
+    event_at(datetime.datetime(2024, 1, 1, 0, 0, tzinfo=UTC), "AtMidnight")
+    prune_with(before=before)
+    assert remaining() == {"AtMidnight"}
+
+
+def test_keyword_single_name_and_string_batch_size() -> None:
+    for name in ("A", "B"):
+        event_at(ago(days=100), name)
+    output = prune_with(older_than="90d", name="A", batch_size="1")
+    assert remaining() == {"B"}
+    assert "named A in 1 batch(es)" in output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({}, "one of the arguments --older-than --before is required"),
+        ({"older_than": "90d", "before": "2024-01-01"}, "not allowed with argument"),
+        ({"older_than": "ninety"}, "--older-than: 'ninety' is not an age"),
+        ({"before": "soon"}, "--before: 'soon' is not an ISO 8601 date"),
+        ({"older_than": "90d", "batch_size": 0}, "--batch-size: '0' is not a whole number"),
+    ],
+)
+def test_bad_keyword_options_are_command_errors(options: dict[str, object], message: str) -> None:
+    event_at(ago(days=100))
+    with pytest.raises(CommandError, match=message):
+        prune_with(**options)
+    assert Event.objects.count() == 1

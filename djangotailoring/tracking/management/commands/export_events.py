@@ -15,7 +15,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q
 
-from djangotailoring.tracking.management.arguments import Moment, parse_moment, resolve_user
+from djangotailoring.tracking.management.arguments import (
+    as_moment,
+    as_names,
+    parse_moment,
+    resolve_user,
+)
 from djangotailoring.tracking.models import Event
 from djangotailoring.tracking.querysets import EventQuerySet
 
@@ -31,6 +36,7 @@ COLUMNS = (
     "data",
 )
 CHUNK_SIZE = 2_000
+FORMATS = ("jsonl", "csv")
 
 
 def _rows(events: EventQuerySet[Event], chunk_size: int) -> Iterator[tuple[Any, ...]]:
@@ -93,9 +99,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--format", choices=("jsonl", "csv"), default="jsonl", help="Default: jsonl."
-        )
+        parser.add_argument("--format", choices=FORMATS, default="jsonl", help="Default: jsonl.")
         parser.add_argument(
             "--output", "-o", metavar="FILE", help="Write to FILE (default: stdout)."
         )
@@ -128,8 +132,8 @@ class Command(BaseCommand):
     def _events(self, options: dict[str, Any]) -> EventQuerySet[Event]:
         using: str = options["database"]
         events = Event.objects.using(using).all()
-        since: Moment | None = options["since"]
-        until: Moment | None = options["until"]
+        since = as_moment(options["since"], "--since")
+        until = as_moment(options["until"], "--until")
         if since is not None:
             events = events.since(since.start)
         if until is not None:
@@ -138,16 +142,21 @@ class Command(BaseCommand):
                 if until.is_date
                 else events.filter(timestamp__lte=until.start)
             )
-        if options["names"]:
-            events = events.named(*options["names"])
+        names = as_names(options["names"])
+        if names:
+            events = events.named(*names)
         if options["user"] is not None:
             try:
-                events = events.for_user(resolve_user(options["user"], using))
+                events = events.for_user(resolve_user(str(options["user"]), using))
             except LookupError as error:
                 raise CommandError(str(error)) from error
         return events
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["format"] not in FORMATS:
+            raise CommandError(
+                f"--format must be one of {', '.join(FORMATS)}, not {options['format']!r}."
+            )
         events = self._events(options)
         progress = _Progress(self.stderr, events.count()) if self.stderr.isatty() else None
         with ExitStack() as stack:

@@ -7,8 +7,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from djangotailoring.tracking.management.arguments import positive_int, resolve_user
-from djangotailoring.tracking.privacy import events_of_user, forget_user
+from djangotailoring.tracking.management.arguments import (
+    as_positive_int,
+    positive_int,
+    resolve_user,
+)
+from djangotailoring.tracking.privacy import MODES, events_of_user, forget_user
 from djangotailoring.tracking.retention import DEFAULT_BATCH_SIZE
 
 
@@ -22,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("user", help="The user's username or primary key.")
         parser.add_argument(
             "--mode",
-            choices=("delete", "anonymise", "anonymize"),
+            choices=MODES,
             default="delete",
             help="delete the events (default) or anonymise them.",
         )
@@ -43,8 +47,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         using: str = options["database"]
+        if options["mode"] not in MODES:
+            raise CommandError(
+                f"--mode must be one of {', '.join(MODES)}, not {options['mode']!r}."
+            )
         try:
-            user = resolve_user(options["user"], using)
+            user = resolve_user(str(options["user"]), using)
         except LookupError as error:
             raise CommandError(str(error)) from error
         verb = "Deleted" if options["mode"] == "delete" else "Anonymised"
@@ -55,5 +63,6 @@ class Command(BaseCommand):
                 "(dry run, nothing changed)."
             )
             return
-        count = forget_user(user, options["mode"], batch_size=options["batch_size"], using=using)
+        batch_size = as_positive_int(options["batch_size"], "--batch-size")
+        count = forget_user(user, options["mode"], batch_size=batch_size, using=using)
         self.stdout.write(f"{verb} {count} events of user {user.pk}.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -11,7 +10,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from djangotailoring.tracking.management.arguments import (
-    Moment,
+    as_age,
+    as_moment,
+    as_names,
+    as_positive_int,
     parse_age,
     parse_moment,
     positive_int,
@@ -72,14 +74,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         using: str = options["database"]
-        age: datetime.timedelta | None = options["older_than"]
-        before: Moment | None = options["before"]
+        age = as_age(options["older_than"])
+        before = as_moment(options["before"], "--before")
         if age is not None:
             cutoff = timezone.now() - age
         else:
-            assert before is not None  # argparse requires one of the two
+            assert before is not None  # argparse requires exactly one, even for call_command
             cutoff = before.start
-        names: list[str] | None = options["names"]
+        names = as_names(options["names"])
+        batch_size = as_positive_int(options["batch_size"], "--batch-size")
         events = prunable_events(cutoff, names, using=using)
         what = f"events before {cutoff.isoformat()}" + (
             f" named {', '.join(sorted(set(names)))}" if names else ""
@@ -88,7 +91,7 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self._report_dry_run(events, what)
             return
-        deleted, batches = delete_in_batches(events, options["batch_size"])
+        deleted, batches = delete_in_batches(events, batch_size)
         self.stdout.write(f"Deleted {deleted} {what} in {batches} batch(es).")
 
     def _report_dry_run(self, events: EventQuerySet[Event], what: str) -> None:
