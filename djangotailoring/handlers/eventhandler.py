@@ -72,6 +72,8 @@ class EventHandler(logging.Handler):
       the database before spilling the rest (5).
     - ``replay_on_recovery``: replay the spill file when the database is back (``True``).
     - ``connect_timeout``: seconds to wait for the database (and, on SQLite, for a lock).
+    - ``connection_settings``: entries of ``DATABASES[using]`` to override for the
+      handler's own connection (e.g. another ``HOST``, ``USER`` or ``OPTIONS``).
     - ``handle_sigterm``: flush on ``SIGTERM`` and chain to the previous handler (``True``).
     """
 
@@ -89,6 +91,7 @@ class EventHandler(logging.Handler):
         shutdown_timeout: float = 5.0,
         replay_on_recovery: bool = True,
         connect_timeout: float = 5.0,
+        connection_settings: dict[str, Any] | None = None,
         handle_sigterm: bool = True,
     ) -> None:
         super().__init__(level)
@@ -103,6 +106,7 @@ class EventHandler(logging.Handler):
         self.shutdown_timeout = shutdown_timeout
         self.replay_on_recovery = replay_on_recovery
         self.connect_timeout = connect_timeout
+        self.connection_settings = connection_settings
         self.handle_sigterm = handle_sigterm
         self._spill_path = spill_path
         self._fresh_state()
@@ -205,7 +209,11 @@ class EventHandler(logging.Handler):
     # Internal ------------------------------------------------------------------------------
 
     def _new_store(self) -> EventStore:
-        return EventStore(self.using, connect_timeout=self.connect_timeout)
+        return EventStore(
+            self.using,
+            connect_timeout=self.connect_timeout,
+            overrides=self.connection_settings,
+        )
 
     def _start(self) -> BackgroundWriter:
         with self._start_lock:

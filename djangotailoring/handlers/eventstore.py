@@ -18,7 +18,7 @@ import copy
 import datetime
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -101,9 +101,16 @@ def _abandon(wrapper: BaseDatabaseWrapper) -> None:
 class EventStore:
     """A private connection to ``alias`` that writes batches of prepared Events."""
 
-    def __init__(self, alias: str | None = None, *, connect_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        alias: str | None = None,
+        *,
+        connect_timeout: float = 5.0,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> None:
         self._alias = alias
         self.connect_timeout = connect_timeout
+        self.overrides = dict(overrides or {})
         self._wrapper: BaseDatabaseWrapper | None = None
         self._content_types: dict[tuple[str, str], int | None] = {}
         self._pruned_at: datetime.datetime | None = None
@@ -124,7 +131,9 @@ class EventStore:
     def _new_wrapper(self) -> BaseDatabaseWrapper:
         # Read the settings each time: the test runner renames databases after start-up.
         config = copy.deepcopy(connections.settings[self.alias])
-        options = config.setdefault("OPTIONS", {})
+        overrides = copy.deepcopy(self.overrides)
+        options = {**config.get("OPTIONS", {}), **overrides.pop("OPTIONS", {})}
+        config.update(overrides, OPTIONS=options)
         options.pop("pool", None)
         wrapper: BaseDatabaseWrapper = load_backend(config["ENGINE"]).DatabaseWrapper(
             config, self.alias
