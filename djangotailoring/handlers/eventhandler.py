@@ -250,8 +250,7 @@ class EventHandler(logging.Handler):
         writer.spill_batches(batches)
 
     def _prepare(self, item: HandedOver) -> dict[str, Any]:
-        store = self._immediate_store or self._new_store()
-        return prepare(capture(*item), uuid_as_text=store.uuid_as_text)
+        return prepare(capture(*item))
 
     def _write_now(self, item: HandedOver) -> None:
         in_writer.active = True

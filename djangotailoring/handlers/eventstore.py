@@ -18,6 +18,7 @@ import copy
 import datetime
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +113,7 @@ class EventStore:
         self.connect_timeout = connect_timeout
         self.overrides = dict(overrides or {})
         self._wrapper: BaseDatabaseWrapper | None = None
-        self._content_types: dict[tuple[str, str], int | None] = {}
+        self._content_types: dict[tuple[str, str], tuple[int | None, bool]] = {}
         self._pruned_at: datetime.datetime | None = None
 
     # Connection -------------------------------------------------------------------------
@@ -153,14 +154,6 @@ class EventStore:
             if self._wrapper.vendor != "sqlite":
                 self._wrapper.set_autocommit(False)
         return self._wrapper
-
-    @property
-    def uuid_as_text(self) -> bool:
-        """Whether UUID keys are stored hyphenated (databases with a native UUID type)."""
-        if self._wrapper is None:
-            self._wrapper = self._new_wrapper()
-            self._wrapper.inc_thread_sharing()
-        return bool(self._wrapper.features.has_native_uuid_field)
 
     def close(self) -> None:
         """Close the private connection (it is reopened on the next write)."""
@@ -288,9 +281,11 @@ class EventStore:
             content_type_id = object_id = None
             if event["related"] is not None:
                 app_label, model, object_id = event["related"]
-                content_type_id = self._content_type(cursor, wrapper, app_label, model)
+                content_type_id, uuid_key = self._content_type(cursor, wrapper, app_label, model)
                 if content_type_id is None:
                     object_id = None
+                elif uuid_key and not wrapper.features.has_native_uuid_field:
+                    object_id = _uuid_hex(object_id)
             rows.append(
                 (
                     event["name"],
@@ -339,13 +334,20 @@ class EventStore:
 
     def _content_type(
         self, cursor: Any, wrapper: BaseDatabaseWrapper, app_label: str, model: str
-    ) -> int | None:
+    ) -> tuple[int | None, bool]:
+        """The content type id of a model, and whether its primary key is a UUID."""
         key = (app_label, model)
         if key in self._content_types:
             return self._content_types[key]
         from django.apps import apps
         from django.contrib.contenttypes.models import ContentType
+        from django.db.models import UUIDField
 
+        try:
+            model_class = apps.get_model(app_label, model)
+        except LookupError:
+            model_class = None
+        uuid_key = model_class is not None and isinstance(model_class._meta.pk, UUIDField)
         table = wrapper.ops.quote_name(ContentType._meta.db_table)
         mark = _placeholder(wrapper)
         cursor.execute(
@@ -354,16 +356,12 @@ class EventStore:
         )
         row = cursor.fetchone()
         value: int | None = row[0] if row else None
-        if value is None:
-            try:
-                model_class = apps.get_model(app_label, model)
-                # Creates the content type: rare (normally done by migrate).
+        if value is None and model_class is not None:
+            # Creates the content type: rare (normally done by migrate).
+            with contextlib.suppress(Exception):
                 value = ContentType.objects.db_manager(self.alias).get_for_model(model_class).pk
-            except Exception:
-                # The Event keeps the description only.
-                value = None
-        self._content_types[key] = value
-        return value
+        self._content_types[key] = (value, uuid_key)
+        return value, uuid_key
 
     def _insert(
         self, wrapper: BaseDatabaseWrapper, cursor: Any, rows: list[tuple[Any, ...]]
@@ -431,6 +429,13 @@ _EVENT_FIELDS = [
 
 
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
+def _uuid_hex(text: str) -> str:
+    try:
+        return uuid.UUID(text).hex
+    except ValueError:
+        return text
 
 
 def _copies(wrapper: BaseDatabaseWrapper, cursor: Any) -> bool:

@@ -53,17 +53,18 @@ def _request_user(captured: dict[str, Any]) -> Any:
         return None
 
 
-def _related(value: Any, uuid_as_text: bool) -> tuple[list[str] | None, str]:
+def _related(value: Any) -> tuple[list[str] | None, str]:
     description = shorten(safe_str(value), RELATED_DESCRIPTION_MAX_LENGTH)
     if not isinstance(value, Model) or value.pk is None:
         return None, description
     opts = (value._meta.concrete_model or type(value))._meta
     pk = value.pk
-    object_id = (str(pk) if uuid_as_text else pk.hex) if isinstance(pk, uuid.UUID) else str(pk)
+    # UUIDs stay hyphenated here; the store writes them the way its database does.
+    object_id = str(pk)
     return [opts.app_label, str(opts.model_name), clean_text(object_id)], description
 
 
-def prepare(captured: dict[str, Any], *, uuid_as_text: bool = True) -> dict[str, Any]:
+def prepare(captured: dict[str, Any]) -> dict[str, Any]:
     """Return the Event fields of a captured record as JSON values.
 
     ``uuid_as_text`` says how the database stores UUID keys of related objects (hyphenated
@@ -95,7 +96,7 @@ def prepare(captured: dict[str, Any], *, uuid_as_text: bool = True) -> dict[str,
 
     related = None
     if captured.get("related_object") is not None:
-        related, data["related_object"] = _related(captured["related_object"], uuid_as_text)
+        related, data["related_object"] = _related(captured["related_object"])
 
     if "request" in captured:
         data["request"] = json_safe(captured["request"])

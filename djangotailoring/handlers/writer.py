@@ -300,11 +300,7 @@ class BackgroundWriter:
 
     def _take(self, item: Any) -> None:
         try:
-            event = (
-                item.event
-                if isinstance(item, Prepared)
-                else prepare(capture(*item), uuid_as_text=self.store.uuid_as_text)
-            )
+            event = item.event if isinstance(item, Prepared) else prepare(capture(*item))
         except Exception as error:
             # One bad record must not stop the writer.
             self.counters.add(dropped=1)

@@ -1,0 +1,189 @@
+"""Shutdown and process life: SIGTERM, interpreter exit, logging.shutdown(), fork()."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from djangotailoring.tracking.models import Event
+from tests.handlers.conftest import HandlerFactory, logging_config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_NAME_VARIABLES = {
+    "sqlite": ("sqlite", "DJANGOTAILORING_SQLITE_NAME"),
+    "postgresql": ("postgres", "DJANGOTAILORING_PG_NAME"),
+    "mysql": ("mariadb", "DJANGOTAILORING_MYSQL_NAME"),
+}
+
+# Configures logging *before* django.setup(), as Django itself does with LOGGING.
+CHILD = textwrap.dedent(
+    """
+    import json, logging, logging.config, os, signal, sys, time
+    options = json.loads(sys.argv[1])
+    if options.get("own_sigterm"):
+        def on_term(signum, frame):
+            print("application handler ran", flush=True)
+            sys.exit(3)
+        signal.signal(signal.SIGTERM, on_term)
+    logging.config.dictConfig(options["logging"])
+    import django
+    django.setup()
+    log = logging.getLogger("app")
+    for i in range(options["records"]):
+        log.info("Child", extra={"i": i})
+    print("ready", flush=True)
+    if options["then"] == "wait":
+        time.sleep(60)
+    elif options["then"] == "logging.shutdown":
+        logging.shutdown()
+        os._exit(0)
+    """
+)
+
+
+def child_env() -> dict[str, str]:
+    """Environment for a child process that uses this test's database."""
+    kind, variable = _NAME_VARIABLES[connection.vendor]
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        DJANGOTAILORING_TEST_DB=kind,
+        PYTHONPATH=ROOT,
+    )
+    env[variable] = str(connection.settings_dict["NAME"])
+    env.pop("COVERAGE_PROCESS_START", None)
+    return env
+
+
+def start_child(
+    spill_path: str, *, records: int, then: str, own_sigterm: bool = False, **handler: Any
+) -> subprocess.Popen[str]:
+    handler.setdefault("flush_interval", 60)
+    handler.setdefault("spill_path", spill_path)
+    options = {
+        "logging": logging_config(handler),
+        "records": records,
+        "then": then,
+        "own_sigterm": own_sigterm,
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, json.dumps(options)],
+        env=child_env(),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready", child.communicate()
+    return child
+
+
+def unreachable_settings() -> dict[str, Any]:
+    """``connection_settings`` that point the handler at a database that is not there."""
+    if connection.vendor == "sqlite":
+        return {"NAME": os.path.join(os.devnull, "missing", "db.sqlite3")}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return {"HOST": "127.0.0.1", "PORT": str(port)}
+
+
+def test_sigterm_flushes_queued_records(transactional_db: None, spill_path: str) -> None:
+    child = start_child(spill_path, records=100, then="wait")
+    started = time.monotonic()
+    child.send_signal(signal.SIGTERM)
+    child.communicate(timeout=30)
+    assert child.returncode == -signal.SIGTERM
+    assert time.monotonic() - started < 10
+    assert Event.objects.filter(name="Child").count() == 100
+
+
+def test_sigterm_chains_to_the_applications_handler(
+    transactional_db: None, spill_path: str
+) -> None:
+    child = start_child(spill_path, records=20, then="wait", own_sigterm=True)
+    child.send_signal(signal.SIGTERM)
+    out, _ = child.communicate(timeout=30)
+    assert "application handler ran" in out
+    assert child.returncode == 3
+    assert Event.objects.filter(name="Child").count() == 20
+
+
+def test_sigterm_spills_what_it_cannot_write_in_time(
+    transactional_db: None, spill_path: str
+) -> None:
+    child = start_child(
+        spill_path,
+        records=50,
+        then="wait",
+        connection_settings=unreachable_settings(),
+        connect_timeout=1,
+        shutdown_timeout=2,
+    )
+    started = time.monotonic()
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=30)
+    assert time.monotonic() - started < 10
+    assert os.path.exists(spill_path), err
+    with open(spill_path, encoding="ascii") as lines:
+        assert len(lines.readlines()) == 50
+
+
+def test_interpreter_exit_flushes(transactional_db: None, spill_path: str) -> None:
+    child = start_child(spill_path, records=100, then="exit")
+    child.communicate(timeout=30)
+    assert child.returncode == 0
+    assert Event.objects.filter(name="Child").count() == 100
+
+
+def test_logging_shutdown_flushes(transactional_db: None, spill_path: str) -> None:
+    child = start_child(spill_path, records=100, then="logging.shutdown")
+    child.communicate(timeout=30)
+    assert child.returncode == 0
+    assert Event.objects.filter(name="Child").count() == 100
+
+
+def test_forked_child_persists_its_own_records(event_handler: HandlerFactory) -> None:
+    handler = event_handler(flush_interval=60)
+    log = logging.getLogger("app")
+    for i in range(10):
+        log.info("Parent", extra={"i": i})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # multi-threaded fork (3.12+)
+        pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            for i in range(5):
+                log.info("Forked", extra={"i": i})
+            handler.flush(timeout=20)
+            status = 0 if handler.stats.persisted == 5 else 2
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    handler.flush()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert Event.objects.filter(name="Forked").count() == 5
+    assert Event.objects.filter(name="Parent").count() == 10
+
+
+@pytest.mark.parametrize("records", [1, 500])
+def test_close_flushes(event_handler: HandlerFactory, records: int) -> None:
+    handler = event_handler(flush_interval=60)
+    for i in range(records):
+        logging.getLogger("app").info("Closed", extra={"i": i})
+    handler.close()
+    assert Event.objects.filter(name="Closed").count() == records
