@@ -217,3 +217,24 @@ def test_uuid_user_reference_that_is_malformed_is_kept(event_handler: HandlerFac
     event = persisted(handler)
     assert event.user is None
     assert event.data["user"] == str(reference)
+
+
+def test_handler_from_dictconfig_needs_no_arguments(transactional_db: None) -> None:
+    import logging.config
+
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "handlers": {"events": {"class": "djangotailoring.handlers.EventHandler"}},
+            "loggers": {"app": {"handlers": ["events"], "level": "INFO"}},
+        }
+    )
+    handler = log.handlers[0]
+    try:
+        log.info("Configured")
+        handler.flush()
+        assert Event.objects.get().name == "Configured"
+        assert handler.spill_path.endswith(".jsonl")  # type: ignore[attr-defined]
+    finally:
+        handler.close()

@@ -10,11 +10,14 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import warnings
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from djangotailoring.tracking.models import Event
@@ -187,3 +190,55 @@ def test_close_flushes(event_handler: HandlerFactory, records: int) -> None:
         logging.getLogger("app").info("Closed", extra={"i": i})
     handler.close()
     assert Event.objects.filter(name="Closed").count() == records
+
+
+def test_stuck_writer_is_relieved_by_spilling_and_replay_stays_exactly_once(
+    event_handler: HandlerFactory, monkeypatch: pytest.MonkeyPatch, spill_path: str
+) -> None:
+    from djangotailoring.handlers.eventstore import EventStore
+
+    release = threading.Event()
+    real = EventStore.write
+
+    def stuck(store: EventStore, batch_id: str, events: Any) -> bool:
+        release.wait(10)  # a database that does not answer
+        return real(store, batch_id, events)
+
+    monkeypatch.setattr(EventStore, "write", stuck)
+    handler = event_handler(shutdown_timeout=0.5, replay_on_recovery=False)
+    log = logging.getLogger("app")
+    for i in range(10):
+        log.info("Stuck", extra={"i": i})
+    started = time.monotonic()
+    handler.shutdown_flush()
+    assert time.monotonic() - started < 3
+    assert handler.stats.spilled == 10
+    # The stuck write completes after all; replaying the spilled copy must not duplicate it.
+    release.set()
+    deadline = time.monotonic() + 5
+    while Event.objects.count() < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    call_command("replay_events", spill_path, stdout=StringIO())
+    assert Event.objects.filter(name="Stuck").count() == 10
+
+
+@pytest.mark.parametrize("previous", ["callable", "ignored"])
+def test_sigterm_hook_flushes_then_defers_to_previous_handler(
+    event_handler: HandlerFactory, monkeypatch: pytest.MonkeyPatch, previous: str
+) -> None:
+    from djangotailoring.handlers import lifecycle
+
+    calls: list[int] = []
+    monkeypatch.setattr(
+        lifecycle,
+        "_previous_sigterm",
+        (lambda signum, frame: calls.append(signum)) if previous == "callable" else signal.SIG_IGN,
+    )
+    handler = event_handler(flush_interval=60)
+    logging.getLogger("app").info("BeforeTerm")
+    lifecycle._on_sigterm(signal.SIGTERM, None)
+    assert Event.objects.filter(name="BeforeTerm").count() == 1
+    assert calls == ([signal.SIGTERM] if previous == "callable" else [])
+    logging.getLogger("app").info("AfterTerm")
+    handler.flush()
+    assert Event.objects.filter(name="AfterTerm").count() == 1

@@ -16,7 +16,7 @@ from djangotailoring.handlers.eventstore import EventStore
 from djangotailoring.handlers.testing import flush_events, immediate_events
 from djangotailoring.requestcontext import RequestState, reset_current, set_current
 from djangotailoring.tracking.models import Event, WrittenBatch
-from tests.handlers.conftest import HandlerFactory
+from tests.handlers.conftest import HandlerFactory, Outage
 
 log = logging.getLogger("app")
 
@@ -173,3 +173,66 @@ def test_handler_uses_its_own_connection(event_handler: HandlerFactory) -> None:
     assert writer is not None
     assert writer.store._wrapper is not None
     assert writer.store._wrapper.connection is not connection.connection
+
+
+def test_sqlite_writer_waits_for_another_writers_lock(event_handler: HandlerFactory) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite locking")
+    handler = event_handler()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        from django.db import connections
+
+        with transaction.atomic():
+            User.objects.create(username="locker")
+            locked.set()
+            release.wait(5)
+        connections.close_all()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    locked.wait(5)
+    log.info("Waited")
+    threading.Timer(0.5, release.set).start()
+    handler.flush()
+    holder.join()
+    assert Event.objects.filter(name="Waited").count() == 1
+    assert handler.stats.spilled == 0
+
+
+def test_row_refused_by_the_database_is_written_without_its_links(
+    event_handler: HandlerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = User.objects.create(username="ann")
+    real = EventStore._existing_users
+
+    def stale(self: EventStore, wrapper: object, cursor: object, refs: set[object]) -> dict:  # type: ignore[type-arg]
+        # As if the user had been deleted between the check and the insert.
+        found = real(self, wrapper, cursor, refs)  # type: ignore[arg-type]
+        found[424242] = 424242
+        return found
+
+    monkeypatch.setattr(EventStore, "_existing_users", stale)
+    handler = event_handler()
+    log.info("Fine", extra={"user": user})
+    log.info("Raced", extra={"user": 424242})
+    log.info("AlsoFine")
+    handler.flush()
+    raced = Event.objects.get(name="Raced")
+    assert raced.user is None
+    assert raced.data["user"] == 424242
+    assert Event.objects.get(name="Fine").user == user
+    assert Event.objects.count() == 3
+    assert handler.stats.persisted == 3
+
+
+def test_immediate_mode_hands_over_while_database_is_away(
+    event_handler: HandlerFactory, outage: Outage
+) -> None:
+    handler = event_handler(immediate=True, replay_on_recovery=False)
+    outage.down()
+    log.info("Deferred")
+    handler.flush()
+    assert handler.stats.spilled == 1
+    assert Event.objects.count() == 0
