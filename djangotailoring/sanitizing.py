@@ -64,6 +64,15 @@ def json_safe(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()) 
     Mappings and sequences are copied recursively (cycles and very deep nesting become
     strings); other objects become their ``str()``.
     """
+    try:
+        return _json_value(value, _depth, _seen)
+    except Exception:
+        # Even isinstance() fails on some proxies (a lazy object whose setup raises): one
+        # such item becomes its description, its container stays a container.
+        return safe_str(value)
+
+
+def _json_value(value: Any, _depth: int, _seen: frozenset[int]) -> JSONValue:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):

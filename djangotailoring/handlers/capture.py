@@ -56,10 +56,22 @@ _formatter = logging.Formatter()
 
 def is_event_dict(msg: object, args: object) -> bool:
     """Whether a record's ``msg`` is a structlog event dict (``ProcessorFormatter`` setup)."""
-    return isinstance(msg, dict) and "event" in msg and not args
+    try:
+        return isinstance(msg, dict) and "event" in msg and not args
+    except Exception:
+        # isinstance() fails on a lazy object whose setup raises: not an event dict.
+        return False
 
 
 def _exception_text(exc_info: Any) -> str | None:
+    try:
+        return _formatted_exception(exc_info)
+    except Exception:
+        # A malformed exc_info (not a real exception triple) is kept as it is.
+        return safe_str(exc_info)
+
+
+def _formatted_exception(exc_info: Any) -> str | None:
     if not exc_info:
         return None
     if exc_info is True:
@@ -69,6 +81,14 @@ def _exception_text(exc_info: Any) -> str | None:
     if not isinstance(exc_info, tuple) or exc_info[0] is None:
         return None
     return _formatter.formatException(exc_info)
+
+
+def _is_request(value: Any) -> bool:
+    try:
+        return hasattr(value, "META")
+    except Exception:
+        # A proxy that fails on attribute access (hasattr() lets that through).
+        return False
 
 
 def _request_user(request: Any) -> tuple[Any, Any]:
@@ -143,7 +163,7 @@ def capture(values: dict[str, Any], state: RequestState | None) -> dict[str, Any
         if key in extras:
             captured[key] = extras.pop(key)
     request = extras.pop("request", None)
-    if request is not None and not hasattr(request, "META"):
+    if request is not None and not _is_request(request):
         extras["request"] = request
         request = None
     if request is not None:

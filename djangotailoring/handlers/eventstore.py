@@ -316,6 +316,9 @@ class EventStore:
                 value = pk.get_db_prep_value(pk.to_python(reference), wrapper)
             except Exception:  # noqa: S112 - a malformed key is just not a user
                 continue
+            if isinstance(value, int) and not -(2**63) <= value < 2**63:
+                # No key column holds it, and SQLite's driver cannot even send it.
+                continue
             wanted.setdefault(value, []).append(reference)
         found: dict[Any, Any] = {}
         keys = list(wanted)

@@ -30,10 +30,18 @@ def _text(value: Any) -> str:
 
 def user_reference(value: Any) -> tuple[Any, Any]:
     """Return ``(primary key, unresolved reference)`` for a ``user`` extra."""
-    if value is None or getattr(value, "is_anonymous", False) is True:
-        return None, None
-    if isinstance(value, Model):
-        if value.pk is None:
+    try:
+        if value is None or getattr(value, "is_anonymous", False) is True:
+            return None, None
+        is_model = isinstance(value, Model)
+    except Exception:
+        # A lazy user whose setup fails (a broken session): keep what can be told of it.
+        return None, json_safe(value)
+    if is_model:
+        from django.contrib.auth import get_user_model
+
+        # Another model's instance is no user, even where its key matches one.
+        if value.pk is None or not isinstance(value, get_user_model()):
             return None, safe_str(value)
         return json_safe(value.pk), None
     if isinstance(value, (int, str, uuid.UUID)) and not isinstance(value, bool):
@@ -55,7 +63,12 @@ def _request_user(captured: dict[str, Any]) -> Any:
 
 def _related(value: Any) -> tuple[list[str] | None, str]:
     description = shorten(safe_str(value), RELATED_DESCRIPTION_MAX_LENGTH)
-    if not isinstance(value, Model) or value.pk is None:
+    try:
+        linkable = isinstance(value, Model) and value.pk is not None
+    except Exception:
+        # isinstance() fails on a lazy object whose setup raises: describe it only.
+        linkable = False
+    if not linkable:
         return None, description
     opts = (value._meta.concrete_model or type(value))._meta
     pk = value.pk
