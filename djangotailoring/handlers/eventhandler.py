@@ -188,8 +188,12 @@ class EventHandler(logging.Handler):
             with self._start_lock:
                 writer, self._writer = self._writer, None
                 self._closed = True
-            timeout = self.shutdown_timeout
-            if writer is not None and not (writer.flush(timeout) and writer.stop(timeout)):
+            if writer is not None:
+                timeout = self.shutdown_timeout
+                if writer.flush(timeout):
+                    writer.stop(timeout)
+                # Whatever the writer could not finish in time, or was handed over while it
+                # stopped, goes to the spill file.
                 self._spill_leftovers(writer)
             store, self._immediate_store = self._immediate_store, None
             if store is not None:

@@ -57,13 +57,13 @@ def test_records_beyond_the_buffer_are_spilled_while_retrying(
     for i in range(1000):
         log.info("Buffered", extra={"i": i})
     deadline = time.monotonic() + 5
-    while handler.stats.spilled < 900 and time.monotonic() < deadline:
+    while (handler.stats.spilled < 900 or outage.attempts < 3) and time.monotonic() < deadline:
         time.sleep(0.05)
     stats = handler.stats
     assert stats.spilled >= 900
     assert stats.queued <= 100 + 50
     assert stats.retried > 0
-    assert outage.attempts > 1
+    assert outage.attempts >= 3
 
 
 def test_replay_events_persists_a_spill_file_exactly_once(
