@@ -416,7 +416,7 @@ def cyclic() -> BaseException:
 
 def noted() -> BaseException:
     error = ValueError("noted")
-    error.__notes__ = [Unprintable(), "n\x00te"]  # type: ignore[attr-defined]
+    error.__notes__ = [Unprintable(), "n\x00te"]  # type: ignore[list-item]
     return error
 
 
