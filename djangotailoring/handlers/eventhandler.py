@@ -280,8 +280,12 @@ class EventHandler(logging.Handler):
             in_writer.active = False
 
     def _overflow(self, item: HandedOver) -> None:
-        # The writer is behind (or stuck on a dead connection): spill here rather than grow.
+        # The writer is behind (or stuck on a dead connection): spill here rather than grow;
+        # the writer replays the file once it has caught up.
         self._spill([Batch(new_batch_id(), [self._prepare(item)])])
+        writer = self._writer
+        if writer is not None:
+            writer.replay_soon()
 
     def _spill(self, batches: list[Batch]) -> None:
         spill_or_drop(SpillFile(self.spill_path), self._counters, batches)

@@ -265,6 +265,10 @@ class BackgroundWriter:
         if self.records.qsize() < self.pressure:
             self._wake.wait(self.flush_interval)
 
+    def replay_soon(self) -> None:
+        """Replay the spill file once the writer has caught up (the caller spilled)."""
+        self._replay_checked = False
+
     def wake(self) -> None:
         """End the writer's wait for more records (the queue is filling up)."""
         self._wake.set()
@@ -431,11 +435,14 @@ class BackgroundWriter:
     def _replay_step(self) -> None:
         if self._replay is None or self._batches or self._down:
             return
-        before = self._replay_result.replayed
+        result = self._replay_result
+        before = result.replayed
         try:
             next(self._replay)
         except StopIteration:
             self._replay = None
+            # Records spilled while this replay ran (a caller's overflow) are next.
+            self._start_replay()
         except Unavailable:
             # What is left stays in a claimed file, replayed after the next recovery.
             self._replay = None
@@ -443,4 +450,4 @@ class BackgroundWriter:
             # A bad spill file must not stop the writer.
             self._replay = None
             report_drop(0, f"replaying {self.spill.path} failed ({error!r}); the file is kept")
-        self.counters.add(replayed=self._replay_result.replayed - before)
+        self.counters.add(replayed=result.replayed - before)

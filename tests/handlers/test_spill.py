@@ -194,3 +194,23 @@ def test_queue_overflow_spills_in_the_caller(
     assert stats.spilled == 200
     assert stats.dropped == 0
     assert len(spilled_lines(spill_path)) == 200
+
+
+def test_overflow_is_replayed_once_the_writer_has_caught_up(
+    event_handler: HandlerFactory, spill_path: str
+) -> None:
+    handler = event_handler(queue_size=10, flush_interval=0.01)
+    for i in range(300):
+        log.info("Burst", extra={"i": i})
+    handler.flush()
+    log.info("Later")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (
+        handler.stats.replayed < handler.stats.spilled or Event.objects.count() < 301
+    ):
+        time.sleep(0.05)
+        handler.flush()
+    stats = handler.stats
+    assert stats.spilled > 0
+    assert stats.replayed == stats.spilled
+    assert Event.objects.filter(name="Burst").count() == 300
