@@ -271,8 +271,8 @@ def render(results: dict[str, Any]) -> Summary:
         if smoke:
             target["passed"] = None
         verdict = {True: "PASS", False: "FAIL", None: "----"}[target["passed"]]
-        out.append(f"{verdict} [{target['database']}] {target['target']}: {target['detail']}")
+        out.append(f"- {verdict} [{target['database']}] {target['target']}: {target['detail']}")
     for error in summary.errors:
-        out.append(f"ERROR {error}")
+        out.append(f"- ERROR {error}")
     summary.text = "\n".join(out)
     return summary
