@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from benchmarks.cli import missing_peers
-from benchmarks.writecases import eventhandler_available
-
 ROOT = Path(__file__).resolve().parent.parent
 SUFFIX = os.environ.get("DJANGOTAILORING_TEST_DB_SUFFIX", "")
-MISSING = missing_peers()
+# The benchmarks live beside the tests in the repository, not in the package.
+cli = pytest.importorskip("benchmarks.cli", reason="the benchmarks/ folder is not here")
+writecases = pytest.importorskip("benchmarks.writecases")
+MISSING = cli.missing_peers()
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,7 +33,9 @@ pytestmark = [
 
 PEER_AND_RAW_CASES = {"null", "file", "db_logger", "pinax", "orm_create", "bulk_create"}
 OUR_CASES = {"create_event"} | (
-    {"eventhandler_immediate", "eventhandler_background"} if eventhandler_available() else set()
+    {"eventhandler_immediate", "eventhandler_background"}
+    if writecases.eventhandler_available()
+    else set()
 )
 
 
