@@ -20,8 +20,9 @@ __all__ = ["EventAdmin", "EventInline", "EventNameFilter", "LargeTablePaginator"
 class LargeTablePaginator(Paginator):  # type: ignore[type-arg]
     """A paginator that never counts a large table.
 
-    Unfiltered querysets use the database's row estimate (PostgreSQL) or a bounded count;
-    the admin then shows "more than" counts instead of scanning millions of rows.
+    It counts at most ``COUNT_LIMIT + 1`` rows (a bounded index scan on every backend), so
+    on a large table the admin offers the first ``COUNT_LIMIT`` rows' pages instead of
+    counting millions of rows; narrow the list with the filters to reach older events.
     """
 
     COUNT_LIMIT = 10_000
