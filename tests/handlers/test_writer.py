@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 import time
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -236,3 +238,62 @@ def test_immediate_mode_hands_over_while_database_is_away(
     handler.flush()
     assert handler.stats.spilled == 1
     assert Event.objects.count() == 0
+
+
+def test_rows_refused_for_good_are_spilled_not_lost(
+    event_handler: HandlerFactory, monkeypatch: pytest.MonkeyPatch, spill_path: str
+) -> None:
+    def refusing_insert(self: EventStore, wrapper: Any, cursor: object, rows: object) -> None:
+        raise wrapper.Database.IntegrityError("refused (simulated)")
+
+    monkeypatch.setattr(EventStore, "_insert", refusing_insert)
+    handler = event_handler(replay_on_recovery=False)
+    log.info("Refused")
+    handler.flush()
+    assert handler.stats.spilled == 1
+    assert handler.stats.persisted == 0
+    with open(spill_path, encoding="ascii") as lines:
+        assert '"name":"Refused"' in lines.read()
+
+
+def test_a_failing_writer_spills_what_it_holds(
+    event_handler: HandlerFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from djangotailoring.handlers.writer import BackgroundWriter
+
+    def broken(self: BackgroundWriter, *, force: bool) -> None:
+        raise RuntimeError("a bug in the writer")
+
+    monkeypatch.setattr(BackgroundWriter, "_write", broken)
+    handler = event_handler(replay_on_recovery=False)
+    for i in range(3):
+        log.info("Held", extra={"i": i})
+    handler.flush(timeout=5)
+    assert handler.stats.spilled == 3
+    assert "the writer thread failed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["batch_size", "queue_size", "buffer_size"])
+def test_sizes_below_one_are_refused(option: str) -> None:
+    from djangotailoring.handlers import EventHandler
+
+    with pytest.raises(ValueError, match="at least 1"):
+        EventHandler(**{option: 0})
+
+
+def test_timestamps_are_naive_local_time_without_time_zone_support(
+    event_handler: HandlerFactory,
+) -> None:
+    handler = event_handler()
+    captured: list[logging.LogRecord] = []
+    spy = logging.Handler()
+    spy.emit = captured.append  # type: ignore[method-assign]
+    log.addHandler(spy)
+    with override_settings(USE_TZ=False):
+        log.info("Naive")
+        handler.flush()
+        stored = Event.objects.values_list("timestamp", flat=True).get()
+    expected = datetime.datetime.fromtimestamp(captured[0].created)
+    assert abs(stored.replace(tzinfo=None) - expected) < datetime.timedelta(milliseconds=1)
