@@ -2,7 +2,6 @@
 
 import logging
 
-import structlog
 from django.http import HttpResponse
 
 from djangotailoring.tracking import EventNames
@@ -22,13 +21,3 @@ def accept_terms(request, study):
 def send_reminder(participant):
     # Outside a request (a task, a command): name the user.
     audit.info("Reminder sent", extra={"event_name": EventNames.UserEmailSent, "user": participant})
-
-
-def withdraw(request, study):
-    structlog.get_logger("myapp.audit").info(
-        "Participant withdrew",
-        event_name=EventNames.UserWithdrawn,
-        related_object=study,
-        reason="moved away",
-    )
-    return HttpResponse("Goodbye.")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.docs.docfiles import load
+import pytest
+
+from tests.docs.conftest import ApplyLogging
+from tests.docs.docfiles import load, load_logging
 
 _recipe = load("recipes/testing_with_pytest.py")
 
@@ -12,3 +15,18 @@ test_nothing_is_logged_before_commit = _recipe["test_nothing_is_logged_before_co
 test_sign_up_is_logged_in_transactional_test = _recipe[
     "test_sign_up_is_logged_in_transactional_test"
 ]
+
+
+class TestEventHandlerRecipe:
+    """The EventHandler tests, with the project's LOGGING of the EventHandler recipe."""
+
+    _recipe = load("recipes/testing_event_handler.py")
+    test_withdrawal_is_recorded = staticmethod(_recipe["test_withdrawal_is_recorded"])
+    test_withdrawal_is_recorded_at_once = staticmethod(
+        _recipe["test_withdrawal_is_recorded_at_once"]
+    )
+
+    @pytest.fixture(autouse=True)
+    def _project_logging(self, apply_logging: ApplyLogging) -> None:
+        # Django applies LOGGING at start-up in a project; this suite's settings do not.
+        apply_logging(load_logging("recipes/event_handler.py"))

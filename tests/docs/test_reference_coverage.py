@@ -25,8 +25,10 @@ INTERNAL = {
     "djangotailoring.tracking.recording": "the error-proof writer behind the automatic events",
     "djangotailoring.lazyexports": "the lazy package entrances' machinery",
 }
-# Packages whose public names all live in the package itself; their modules are internal.
+# Packages whose public names all live in the package itself; their modules are internal,
+# except the ones listed as public.
 ENTRANCES = ("djangotailoring.handlers.",)
+PUBLIC_SUBMODULES = {"djangotailoring.handlers.testing": "test helpers, imported by path"}
 COMMANDS = "djangotailoring.tracking.management.commands."
 
 
@@ -37,6 +39,9 @@ def public_modules() -> list[str]:
         if any(part.startswith("_") for part in parts):
             continue
         if info.name.startswith("djangotailoring.tracking.migrations."):
+            continue
+        if info.name in PUBLIC_SUBMODULES:
+            names.append(info.name)
             continue
         if info.name in INTERNAL or info.name.startswith((COMMANDS, *ENTRANCES)):
             continue

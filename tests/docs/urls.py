@@ -12,6 +12,7 @@ from tests.testapp.models import IntTarget
 
 quickstart = load("examples/quickstart.py")
 audit = load("examples/audit.py")
+audit_structlog = load("examples/audit_structlog.py")
 
 
 def study_view(
@@ -28,5 +29,5 @@ def study_view(
 urlpatterns = [
     path("studies/<int:pk>/consent/", study_view(quickstart["consent"])),
     path("studies/<int:pk>/terms/", study_view(audit["accept_terms"])),
-    path("studies/<int:pk>/withdraw/", study_view(audit["withdraw"])),
+    path("studies/<int:pk>/withdraw/", study_view(audit_structlog["withdraw"])),
 ]
