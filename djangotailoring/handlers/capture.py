@@ -139,7 +139,8 @@ def capture(values: dict[str, Any], state: RequestState | None) -> dict[str, Any
         "level": values["levelname"],
     }
     msg = values.get("msg")
-    exception = values.get("exc_text") or _exception_text(values.get("exc_info"))
+    exc_info = values.get("exc_info")
+    exception = values.get("exc_text") or (_exception_text(exc_info) if exc_info else None)
     if is_event_dict(msg, values.get("args")):
         event_dict: dict[str, Any] = msg  # type: ignore[assignment]
         captured["message"] = event_dict["event"]

@@ -23,6 +23,13 @@ NOTE_MAX_LENGTH = 255
 RELATED_DESCRIPTION_MAX_LENGTH = 1000
 
 
+def _fit(text: str, max_length: int) -> tuple[str, str | None]:
+    # Most names and notes are short ASCII: nothing to clean or cut.
+    if len(text) <= max_length and text.isascii() and "\x00" not in text:
+        return text, None
+    return fit(text, max_length)
+
+
 def _text(value: Any) -> str:
     # Text is kept raw here: fit() cleans it and keeps the original when it had to.
     return value if type(value) is str else safe_str(value)
@@ -93,10 +100,10 @@ def prepare(captured: dict[str, Any]) -> dict[str, Any]:
         name_text, note_text = message, ""
     if captured.get("note") is not None:
         note_text = _text(captured["note"])
-    name, full = fit(name_text, NAME_MAX_LENGTH)
+    name, full = _fit(name_text, NAME_MAX_LENGTH)
     if full is not None:
         original["name"] = full
-    note, full = fit(note_text, NOTE_MAX_LENGTH)
+    note, full = _fit(note_text, NOTE_MAX_LENGTH)
     if full is not None:
         original["note"] = full
 

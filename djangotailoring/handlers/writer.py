@@ -281,18 +281,38 @@ class BackgroundWriter:
                 return False
             if isinstance(item, FlushRequest):
                 self._serve(item)
-            else:
-                self._take(item)
-                if len(self._open) >= self.batch_size:
-                    self._seal()
-                    self._write(force=False)
-                    self._bound()
-            try:
-                item = self.records.get_nowait()
-            except queue.Empty:
-                item = None
+                item = self._next()
+                continue
+            run, item = self._gather(item)
+            self._take(run)
+            if len(self._open) >= self.batch_size:
+                self._seal()
+                self._write(force=False)
+                self._bound()
+            if item is None:
+                item = self._next()
         self._seal()
         return True
+
+    def _next(self) -> Any:
+        try:
+            return self.records.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _gather(self, first: Any) -> tuple[list[Any], Any]:
+        """Records queued after ``first``, up to a full batch; and a control item met."""
+        run = [first]
+        room = self.batch_size - len(self._open) - 1
+        while room > 0:
+            item = self._next()
+            if item is None:
+                break
+            if item is STOP or isinstance(item, FlushRequest):
+                return run, item
+            run.append(item)
+            room -= 1
+        return run, None
 
     def _serve(self, request: FlushRequest) -> None:
         self._seal()
@@ -302,17 +322,18 @@ class BackgroundWriter:
             self._flush_served += 1
         request.done.set()
 
-    def _take(self, item: Any) -> None:
-        try:
-            event = item.event if isinstance(item, Prepared) else prepare(capture(*item))
-        except Exception as error:
-            # One bad record must not stop the writer.
-            self.counters.add(dropped=1)
-            report_drop(1, f"could not be prepared ({error!r})")
-            return
+    def _take(self, items: list[Any]) -> None:
+        events = []
+        for item in items:
+            try:
+                events.append(item.event if isinstance(item, Prepared) else prepare(capture(*item)))
+            except Exception as error:
+                # One bad record must not stop the writer.
+                self.counters.add(dropped=1)
+                report_drop(1, f"could not be prepared ({error!r})")
         with self._lock:
-            self._open.append(event)
-            self._held += 1
+            self._open.extend(events)
+            self._held += len(events)
 
     def _seal(self) -> None:
         with self._lock:
@@ -334,7 +355,7 @@ class BackgroundWriter:
             if isinstance(item, FlushRequest):
                 self._serve(item)
             elif item is not STOP:
-                self._take(item)
+                self._take([item])
         self._seal()
         self._write(force=True)
         self.spill_batches(self._take_all())
