@@ -55,6 +55,22 @@ class EventHandler(logging.Handler):
     the caller's transaction does. While the database is unreachable records are kept in
     memory (up to ``buffer_size``) and retried, then spilled to ``spill_path`` (JSON lines,
     replayed by ``manage.py replay_events`` or, with ``replay_on_recovery``, by the handler).
+    ``stats`` counts what became of every record.
+
+    The caller's thread copies the record's attributes shallowly (and formats the message
+    when it has arguments); the writer reads the rest shortly after. An object passed in
+    ``extra`` and changed by the caller right after the log call may therefore be stored
+    as changed: pass immutable values (strings, numbers, tuples) or copies when that
+    matters. A lazy ``request.user`` is resolved by the writer, never in the caller's
+    thread or event loop.
+
+    Records of ``djangotailoring.tracking.events`` (already Events), of the handler's own
+    ``djangotailoring.handlers`` logger, and every record logged by the writer itself (its
+    queries when ``django.db.backends`` logs at DEBUG) are never persisted. After
+    ``fork()`` the child starts afresh with its own writer and connection. Interpreter
+    exit, ``logging.shutdown()`` and ``SIGTERM`` flush, within ``shutdown_timeout``; the
+    ``SIGTERM`` hook is installed from the main thread only and calls the handler that was
+    installed before it (see :mod:`djangotailoring.handlers.lifecycle`).
 
     Options (all keyword arguments):
 

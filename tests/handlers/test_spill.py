@@ -214,3 +214,19 @@ def test_overflow_is_replayed_once_the_writer_has_caught_up(
     assert stats.spilled > 0
     assert stats.replayed == stats.spilled
     assert Event.objects.filter(name="Burst").count() == 300
+
+
+def test_replay_events_dry_run_only_counts(
+    event_handler: HandlerFactory, outage: Outage, spill_path: str
+) -> None:
+    handler = event_handler(replay_on_recovery=False)
+    outage.down()
+    for i in range(7):
+        log.info("Counted", extra={"i": i})
+    handler.flush()
+    outage.up()
+    out = StringIO()
+    call_command("replay_events", spill_path, "--dry-run", stdout=out)
+    assert "7 event(s) to replay" in out.getvalue()
+    assert Event.objects.count() == 0
+    assert len(spilled_lines(spill_path)) == 7

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from djangotailoring.handlers.eventstore import EventStore, Unavailable
 from djangotailoring.handlers.replaying import ReplayResult, replay
-from djangotailoring.handlers.spilling import SpillFile, default_spill_path
+from djangotailoring.handlers.spilling import SpillFile, default_spill_path, read_batches
 
 
 def configured_spill_paths() -> list[str]:
@@ -24,6 +25,14 @@ def configured_spill_paths() -> list[str]:
             if isinstance(handler, EventHandler):
                 paths.append(handler.spill_path)
     return sorted(set(paths))
+
+
+def count_events(spill: SpillFile) -> int:
+    """How many events ``spill`` (and its unfinished replays) holds."""
+    paths = [spill.path, *spill.leftovers()]
+    return sum(
+        len(events) for path in paths if os.path.exists(path) for _, events in read_batches(path)
+    )
 
 
 class Command(BaseCommand):
@@ -45,6 +54,11 @@ class Command(BaseCommand):
             default=None,
             help="The database to write to (default: where Events are written).",
         )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Only report how many events each file holds; write nothing.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         store = EventStore(options["database"])
@@ -57,6 +71,9 @@ class Command(BaseCommand):
                 spill = SpillFile(path)
                 if not spill.exists():
                     self.stdout.write(f"{path}: nothing to replay")
+                    continue
+                if options["dry_run"]:
+                    self.stdout.write(f"{path}: {count_events(spill)} event(s) to replay")
                     continue
                 result = replay(spill, store)
                 self.stdout.write(
