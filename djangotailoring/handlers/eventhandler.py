@@ -70,7 +70,7 @@ class EventHandler(logging.Handler):
     ``fork()`` the child starts afresh with its own writer and connection. Interpreter
     exit, ``logging.shutdown()`` and ``SIGTERM`` flush, within ``shutdown_timeout``; the
     ``SIGTERM`` hook is installed from the main thread only and calls the handler that was
-    installed before it (see :mod:`djangotailoring.handlers.lifecycle`).
+    installed before it.
 
     Options (all keyword arguments):
 
