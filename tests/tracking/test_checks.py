@@ -59,6 +59,8 @@ def test_auth_events_must_be_a_bool_or_known_names_e004(value: object) -> None:
     assert error_ids(TRACKING_AUTH_EVENTS=value) == ["djangotailoring.E004"]
 
 
+# Model checks ask the database about its features (e.g. SQLite's JSON support).
+@pytest.mark.django_db
 def test_checks_are_registered_with_django() -> None:
     with override_settings(TRACKING_RECORD_CLIENT_ADDRESS="yes"):
         ids = [message.id for message in checks.run_checks()]
