@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["EventStore", "Rejected", "Unavailable", "default_alias"]
 
 MARKER_RETENTION = datetime.timedelta(days=7)
+# COPY costs more round trips than one INSERT: it pays off for batches, not single rows.
+COPY_FROM = 20
 PRUNE_EVERY = datetime.timedelta(hours=1)
 # Connections of abandoned stores (in a forked child) are kept here and never closed: closing
 # would end the session the parent process still uses.
@@ -373,7 +375,7 @@ class EventStore:
 
         if not rows:
             return
-        if _copies(wrapper, cursor):
+        if _copies(wrapper, cursor) and len(rows) >= COPY_FROM:
             table = wrapper.ops.quote_name(Event._meta.db_table)
             columns = ", ".join(wrapper.ops.quote_name(c) for c in _columns(Event, _EVENT_FIELDS))
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy_:
@@ -442,7 +444,7 @@ def _uuid_hex(text: str) -> str:
 
 
 def _copies(wrapper: BaseDatabaseWrapper, cursor: Any) -> bool:
-    """Whether rows go in by ``COPY`` (PostgreSQL with psycopg 3)."""
+    """Whether batches go in by ``COPY`` (PostgreSQL with psycopg 3)."""
     return wrapper.vendor == "postgresql" and hasattr(cursor, "copy")
 
 
