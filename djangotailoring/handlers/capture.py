@@ -47,8 +47,11 @@ STANDARD_ATTRIBUTES = (
     | REQUEST_CONTEXT_ATTRIBUTES
 )
 # Bookkeeping that structlog adds to records and event dicts.
-_STRUCTLOG_META = frozenset({"_logger", "_name", "_record", "_from_structlog"})
-_IGNORED = STANDARD_ATTRIBUTES | _STRUCTLOG_META
+# Bookkeeping structlog adds: to records by ``wrap_for_formatter`` (only those whose msg is
+# an event dict), and to event dicts by ``ProcessorFormatter``. Elsewhere these are extras.
+_STRUCTLOG_RECORD_META = frozenset({"_logger", "_name"})
+_STRUCTLOG_META = _STRUCTLOG_RECORD_META | {"_record", "_from_structlog"}
+_IGNORED_WITH_EVENT_DICT = STANDARD_ATTRIBUTES | _STRUCTLOG_RECORD_META
 _NOT_EXTRAS_OF_EVENT_DICT = _STRUCTLOG_META | REQUEST_CONTEXT_ATTRIBUTES | {"event"}
 EVENT_KEYS = ("event_name", "note", "user", "related_object")
 _formatter = logging.Formatter()
@@ -132,16 +135,18 @@ def _message(values: dict[str, Any], extras: dict[str, Any]) -> str:
 
 def capture(values: dict[str, Any], state: RequestState | None) -> dict[str, Any]:
     """Return a plain mapping with everything the Event of a handed-over record needs."""
-    extras = {key: value for key, value in values.items() if key not in _IGNORED}
+    msg = values.get("msg")
+    structlog_record = is_event_dict(msg, values.get("args"))
+    ignored = _IGNORED_WITH_EVENT_DICT if structlog_record else STANDARD_ATTRIBUTES
+    extras = {key: value for key, value in values.items() if key not in ignored}
     captured: dict[str, Any] = {
         "created": values["created"],
         "logger": values["name"],
         "level": values["levelname"],
     }
-    msg = values.get("msg")
     exc_info = values.get("exc_info")
     exception = values.get("exc_text") or (_exception_text(exc_info) if exc_info else None)
-    if is_event_dict(msg, values.get("args")):
+    if structlog_record:
         event_dict: dict[str, Any] = msg  # type: ignore[assignment]
         captured["message"] = event_dict["event"]
         for key, value in event_dict.items():

@@ -238,3 +238,12 @@ def test_handler_from_dictconfig_needs_no_arguments(transactional_db: None) -> N
         assert handler.spill_path.endswith(".jsonl")  # type: ignore[attr-defined]
     finally:
         handler.close()
+
+
+@pytest.mark.parametrize("key", ["_logger", "_name", "_record", "_from_structlog", "taskName2"])
+def test_stdlib_extras_named_like_structlog_bookkeeping_are_kept(
+    event_handler: HandlerFactory, key: str
+) -> None:
+    handler = event_handler()
+    log.info("Kept", extra={key: "value"})
+    assert persisted(handler).data["extra"] == {key: "value"}
