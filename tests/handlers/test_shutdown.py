@@ -13,6 +13,7 @@ import textwrap
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
@@ -48,7 +49,9 @@ CHILD = textwrap.dedent(
         log.info("Child", extra={"i": i})
     print("ready", flush=True)
     if options["then"] == "wait":
-        time.sleep(60)
+        # Until the test signals; if it goes away instead, leave without a trace.
+        sys.stdin.read()
+        os._exit(0)
     elif options["then"] == "logging.shutdown":
         logging.shutdown()
         os._exit(0)
@@ -85,13 +88,28 @@ def start_child(
         [sys.executable, "-c", CHILD, json.dumps(options)],
         env=child_env(),
         cwd=ROOT,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    _children.append(child)
     assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready", child.communicate()
+    assert child.stdout.readline().strip() == "ready", child.communicate(timeout=30)
     return child
+
+
+_children: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_child_outlives_its_test() -> Iterator[None]:
+    yield
+    while _children:
+        child = _children.pop()
+        if child.poll() is None:
+            child.kill()
+        child.communicate()
 
 
 def unreachable_settings() -> dict[str, Any]:
@@ -242,3 +260,20 @@ def test_sigterm_hook_flushes_then_defers_to_previous_handler(
     logging.getLogger("app").info("AfterTerm")
     handler.flush()
     assert Event.objects.filter(name="AfterTerm").count() == 1
+
+
+@pytest.mark.timeout(30)
+def test_sigterm_while_counting_does_not_deadlock(
+    event_handler: HandlerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from djangotailoring.handlers import lifecycle
+
+    monkeypatch.setattr(lifecycle, "_previous_sigterm", lambda signum, frame: None)
+    handler = event_handler(flush_interval=60)
+    logging.getLogger("app").info("Interrupted")
+    writer = handler._writer
+    assert writer is not None
+    # The signal handler runs in the thread it interrupted, which may hold these locks.
+    with handler._counters._lock:
+        lifecycle._on_sigterm(signal.SIGTERM, None)
+    assert Event.objects.filter(name="Interrupted").count() == 1
