@@ -136,7 +136,10 @@ class EventHandler(logging.Handler):
         self._start_lock = threading.Lock()
         self._immediate_lock = threading.Lock()
         self._immediate_store: EventStore | None = None
+        # Callers' threads count in one, writer threads in the other: no thread ever waits
+        # for a lock another holds, not even a SIGTERM handler.
         self._counters = Counters()
+        self._writer_counters = Counters()
         self._closed = False
 
     # Public --------------------------------------------------------------------------------
@@ -153,7 +156,7 @@ class EventHandler(logging.Handler):
         """Counters of persisted, retried, spilled, dropped, replayed and queued records."""
         writer = self._writer
         queued = self._queue.qsize() + (writer.held if writer is not None else 0)
-        return self._counters.snapshot(queued)
+        return self._counters.snapshot(queued, self._writer_counters)
 
     def emit(self, record: logging.LogRecord) -> None:
         """Hand ``record`` over to be persisted (never raises, never changes the record)."""
@@ -244,7 +247,7 @@ class EventHandler(logging.Handler):
                 records=self._queue,
                 store=self._new_store(),
                 spill=SpillFile(self.spill_path),
-                counters=self._counters,
+                counters=self._writer_counters,
                 batch_size=self.batch_size,
                 flush_interval=self.flush_interval,
                 buffer_size=self.buffer_size,
@@ -267,7 +270,7 @@ class EventHandler(logging.Handler):
                 events.append(self._prepare(item))
         if events:
             batches.append(Batch(new_batch_id(), events))
-        writer.spill_batches(batches)
+        writer.spill_batches(batches, counters=self._counters)
 
     def _prepare(self, item: HandedOver) -> dict[str, Any]:
         return prepare(capture(*item))

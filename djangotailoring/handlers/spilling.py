@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -37,9 +38,27 @@ def default_spill_path(alias: str) -> str:
     return os.path.join(tempfile.gettempdir(), f"djangotailoring-events-{alias}-{digest}.jsonl")
 
 
+LOCK_PATIENCE = 5.0
+
+
 def _lock(fd: int) -> None:
-    if fcntl is not None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    """Lock the file against other processes' appends and claims, waiting a bounded time.
+
+    After ``LOCK_PATIENCE`` seconds the append goes ahead unlocked (one ``O_APPEND`` write
+    still lands whole): a holder that never lets go, such as code interrupted by a signal
+    handler that spills in the same process, must not hang the process.
+    """
+    if fcntl is None:
+        return
+    deadline = time.monotonic() + LOCK_PATIENCE
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.005)
 
 
 def _unlock(fd: int) -> None:

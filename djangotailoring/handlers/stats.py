@@ -33,10 +33,15 @@ class HandlerStats:
 
 
 class Counters:
-    """Thread-safe running totals behind :class:`HandlerStats`."""
+    """Running totals behind :class:`HandlerStats`.
+
+    Adding is locked; reading is not (a snapshot may be a moment old), so that a signal
+    handler never waits for a lock held by the code it interrupted or by another thread.
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: a SIGTERM handler may count while the interrupted code holds it.
+        self._lock = threading.RLock()
         self.persisted = 0
         self.retried = 0
         self.spilled = 0
@@ -60,14 +65,14 @@ class Counters:
             self.dropped += dropped
             self.replayed += replayed
 
-    def snapshot(self, queued: int) -> HandlerStats:
-        """The totals now, with ``queued`` records still waiting."""
-        with self._lock:
-            return HandlerStats(
-                persisted=self.persisted,
-                retried=self.retried,
-                spilled=self.spilled,
-                dropped=self.dropped,
-                replayed=self.replayed,
-                queued=queued,
-            )
+    def snapshot(self, queued: int, *others: Counters) -> HandlerStats:
+        """The totals now, with those of ``others`` and ``queued`` records still waiting."""
+        every = (self, *others)
+        return HandlerStats(
+            persisted=sum(counters.persisted for counters in every),
+            retried=sum(counters.retried for counters in every),
+            spilled=sum(counters.spilled for counters in every),
+            dropped=sum(counters.dropped for counters in every),
+            replayed=sum(counters.replayed for counters in every),
+            queued=queued,
+        )

@@ -147,13 +147,11 @@ class BackgroundWriter:
         self.thread = threading.Thread(
             target=self._run, name="djangotailoring-event-writer", daemon=True
         )
-        self._lock = threading.Lock()
+        # Re-entrant: a SIGTERM handler may flush while this thread's caller holds them.
+        self._lock = threading.RLock()
         self._batches: deque[Batch] = deque()
         self._open: list[dict[str, Any]] = []
         self._wake = threading.Event()
-        self._flush_lock = threading.Lock()
-        self._flush_asked = 0
-        self._flush_served = 0
         self._held = 0
         self._down = False
         self._spilling = False
@@ -178,9 +176,8 @@ class BackgroundWriter:
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything handed over before now is committed or spilled."""
         request = FlushRequest()
-        with self._flush_lock:
-            self._flush_asked += 1
-            self.records.put(request)
+        # No lock here: a SIGTERM handler may flush in the middle of another flush().
+        self.records.put(request)
         self._wake.set()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -248,6 +245,9 @@ class BackgroundWriter:
                 item = None
             if item is not None and item is not STOP and not isinstance(item, FlushRequest):
                 self._linger()
+            # Cleared before draining: a flush or wake-up from now on is seen by the next
+            # linger, and every request queued before now is served by this drain.
+            self._wake.clear()
             if not self._drain(item):
                 return
             self._write(force=False)
@@ -258,10 +258,6 @@ class BackgroundWriter:
         # Gather what arrives within flush_interval into one transaction, and keep this
         # thread off the GIL while the application is busy logging. A flush, or a queue
         # filling up, ends the wait early.
-        self._wake.clear()
-        with self._flush_lock:
-            if self._flush_asked != self._flush_served:
-                return
         if self.records.qsize() < self.pressure:
             self._wake.wait(self.flush_interval)
 
@@ -318,8 +314,6 @@ class BackgroundWriter:
         self._seal()
         self._write(force=True)
         self.spill_batches(self._take_all())
-        with self._flush_lock:
-            self._flush_served += 1
         request.done.set()
 
     def _take(self, items: list[Any]) -> None:
@@ -428,8 +422,12 @@ class BackgroundWriter:
                 victims.append(batch)
         self.spill_batches(victims)
 
-    def spill_batches(self, batches: list[Batch]) -> None:
-        """Write ``batches`` to the spill file (counting them as dropped if that fails)."""
+    def spill_batches(self, batches: list[Batch], counters: Counters | None = None) -> None:
+        """Write ``batches`` to the spill file (counting them as dropped if that fails).
+
+        Another thread than the writer's passes its own ``counters``: the writer's are
+        only ever added to by the writer thread.
+        """
         if not any(batch.events for batch in batches):
             return
         if not self._spilling:
@@ -440,7 +438,7 @@ class BackgroundWriter:
                 self.spill.path,
                 self.spill.path,
             )
-        spill_or_drop(self.spill, self.counters, batches)
+        spill_or_drop(self.spill, counters or self.counters, batches)
 
     def _spill_refused(self, refused: list[tuple[str, dict[str, Any]]]) -> None:
         self.spill_batches([Batch(marker, [event]) for marker, event in refused])
