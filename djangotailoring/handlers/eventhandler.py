@@ -176,7 +176,9 @@ class EventHandler(logging.Handler):
             if waiting >= self.queue_size:
                 self._overflow(item)
                 return
-            writer = self._writer or self._start()
+            writer = self._writer
+            if writer is None or writer.stopped:
+                writer = self._start()
             self._queue.put(item)
             if waiting >= writer.pressure:
                 writer.wake()
@@ -240,7 +242,7 @@ class EventHandler(logging.Handler):
 
     def _start(self) -> BackgroundWriter:
         with self._start_lock:
-            if self._writer is not None:
+            if self._writer is not None and not self._writer.stopped:
                 return self._writer
             self._closed = False
             writer = BackgroundWriter(

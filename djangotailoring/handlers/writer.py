@@ -161,6 +161,8 @@ class BackgroundWriter:
         self._replay_result = ReplayResult()
         self._replay_checked = False
         self._abandoned = False
+        # Set when the thread has ended, for whatever reason: the handler starts another.
+        self.stopped = False
 
     # Control, from other threads ---------------------------------------------------------
 
@@ -218,6 +220,7 @@ class BackgroundWriter:
             self.spill_batches(leftovers)
             report_drop(0, f"the writer thread failed ({error!r}); what it held was spilled")
         finally:
+            self.stopped = True
             self.store.close()
             self._close_thread_connections()
 

@@ -273,6 +273,10 @@ def test_a_failing_writer_spills_what_it_holds(
     handler.flush(timeout=5)
     assert handler.stats.spilled == 3
     assert "the writer thread failed" in capsys.readouterr().err
+    monkeypatch.undo()
+    log.info("AfterTheFailure")
+    handler.flush()
+    assert Event.objects.filter(name="AfterTheFailure").count() == 1
 
 
 @pytest.mark.parametrize("option", ["batch_size", "queue_size", "buffer_size"])
