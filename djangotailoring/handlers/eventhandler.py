@@ -176,9 +176,10 @@ class EventHandler(logging.Handler):
             if waiting >= self.queue_size:
                 self._overflow(item)
                 return
-            writer = self._writer
-            if writer is None or writer.stopped:
-                writer = self._start()
+            writer = self._running_writer()
+            if writer is None:
+                self._overflow(item)
+                return
             self._queue.put(item)
             if waiting >= writer.pressure:
                 writer.wake()
@@ -262,6 +263,17 @@ class EventHandler(logging.Handler):
             lifecycle.install_sigterm()
         return writer
 
+    def _running_writer(self) -> BackgroundWriter | None:
+        """The writer, started if need be; ``None`` when no thread can be started."""
+        writer = self._writer
+        if writer is not None and not writer.stopped:
+            return writer
+        try:
+            return self._start()
+        except RuntimeError:
+            # "can't create new thread at interpreter shutdown": spill instead.
+            return None
+
     def _spill_leftovers(self, writer: BackgroundWriter) -> None:
         batches = writer.abandon()
         events = []
@@ -290,9 +302,10 @@ class EventHandler(logging.Handler):
                     )
                 except Unavailable:
                     # The writer thread retries, and spills if it must.
-                    if self._writer is None:
-                        self._start()
-                    self._queue.put(Prepared(event))
+                    if self._running_writer() is None:
+                        self._spill([Batch(new_batch_id(), [event])])
+                    else:
+                        self._queue.put(Prepared(event))
                     return
             self._counters.add(persisted=written + skipped)
             if refused:

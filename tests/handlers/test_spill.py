@@ -230,3 +230,18 @@ def test_replay_events_dry_run_only_counts(
     assert "7 event(s) to replay" in out.getvalue()
     assert Event.objects.count() == 0
     assert len(spilled_lines(spill_path)) == 7
+
+
+def test_records_are_spilled_when_no_writer_thread_can_start(
+    event_handler: HandlerFactory, monkeypatch: pytest.MonkeyPatch, spill_path: str
+) -> None:
+    from djangotailoring.handlers.writer import BackgroundWriter
+
+    def refuse(self: BackgroundWriter) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(BackgroundWriter, "start", refuse)
+    handler = event_handler()
+    log.info("AtShutdown")
+    assert handler.stats.spilled == 1
+    assert spilled_lines(spill_path)[0]["event"]["name"] == "AtShutdown"  # type: ignore[index]
