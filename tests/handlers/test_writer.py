@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import threading
@@ -301,3 +302,20 @@ def test_timestamps_are_naive_local_time_without_time_zone_support(
         stored = Event.objects.values_list("timestamp", flat=True).get()
     expected = datetime.datetime.fromtimestamp(captured[0].created)
     assert abs(stored.replace(tzinfo=None) - expected) < datetime.timedelta(milliseconds=1)
+
+
+def test_abandoned_store_lets_go_of_its_connection_without_closing_it(
+    transactional_db: None,
+) -> None:
+    from djangotailoring.handlers.eventstore import _ABANDONED
+
+    store = EventStore()
+    wrapper = store.wrapper
+    raw = wrapper.connection
+    store.abandon()
+    assert store._wrapper is None
+    assert _ABANDONED[-1] is wrapper
+    assert wrapper.connection is raw  # not closed: a forked child must not end the session
+    _ABANDONED.remove(wrapper)
+    with contextlib.suppress(Exception):
+        raw.close()
