@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
+
+# CI explores the same examples on every run, so a red build always reproduces; locally
+# hypothesis keeps searching new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 _VENDORS = {"postgres": "postgresql", "mariadb": "mysql"}
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils.functional import SimpleLazyObject
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from djangotailoring.handlers import EventHandler
@@ -258,7 +258,12 @@ def test_any_arguments_for_any_template_keep_the_template_or_the_message(
 ) -> None:
     args = build(args)
     call_args = tuple(args) if isinstance(args, list) else (args,)
-    record = log.makeRecord(log.name, logging.INFO, __file__, 1, template, call_args, None)
+    try:
+        record = log.makeRecord(log.name, logging.INFO, __file__, 1, template, call_args, None)
+    except Exception:
+        # The standard library itself refuses these arguments (e.g. a lone argument whose
+        # isinstance() check raises) before any handler is called: nothing to test here.
+        assume(False)
     try:
         expected, failed = record.getMessage(), False
     except Exception:
