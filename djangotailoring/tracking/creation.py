@@ -178,22 +178,33 @@ async def acreate_event(
     data: Mapping[str, Any] | None = None,
     timestamp: datetime.datetime | None = None,
 ) -> Event:
-    """Async twin of :func:`create_event`; the request's user is resolved with ``auser()``."""
+    """Async twin of :func:`create_event` for async views.
+
+    The request's user is resolved with ``auser()`` when the request has it (else from
+    ``request.user``); validation, ``str()`` of the related object and the INSERT run in a
+    worker thread, never on the event loop.
+    """
+    from_request = True
     if user is None and request is not None and hasattr(request, "auser"):
         resolved = await request.auser()
         user = resolved if resolved.is_authenticated else None
-    event = build_event(
-        name,
-        request,
-        user,
-        note,
-        related_object,
-        data=data,
-        timestamp=timestamp,
-        user_from_request=False,
-    )
-    await sync_to_async(event.save)(force_insert=True)
-    return event
+        from_request = False
+
+    def create() -> Event:
+        event = build_event(
+            name,
+            request,
+            user,
+            note,
+            related_object,
+            data=data,
+            timestamp=timestamp,
+            user_from_request=from_request,
+        )
+        event.save(force_insert=True)
+        return event
+
+    return await sync_to_async(create)()
 
 
 def create_events(

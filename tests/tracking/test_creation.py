@@ -233,3 +233,22 @@ def test_create_events_rejects_unknown_arguments() -> None:
 
 def test_create_events_of_nothing_saves_nothing() -> None:
     assert create_events([]) == []
+
+
+def test_acreate_event_takes_request_user_without_auser(user: User, request_for) -> None:  # type: ignore[no-untyped-def]
+    request = request_for(user)
+    assert not hasattr(request, "auser")
+    event = async_to_sync(acreate_event)("Async", request)
+    assert Event.objects.get(pk=event.pk).user == user
+
+
+def test_acreate_event_never_touches_the_database_on_the_event_loop(
+    user: User, request_for, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    def queries_in_str(self: IntTarget) -> str:
+        return f"target owned by {User.objects.get(pk=user.pk).username}"
+
+    monkeypatch.setattr(IntTarget, "__str__", queries_in_str)
+    target = IntTarget.objects.create(label="q")
+    event = async_to_sync(acreate_event)("Async", request_for(user), related_object=target)
+    assert Event.objects.get(pk=event.pk).data["related_object"] == "target owned by alice"
