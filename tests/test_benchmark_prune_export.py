@@ -6,19 +6,14 @@ configured batches and keep the recent ones.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks.cli import missing_peers
+from tests.benchmarkruns import SUFFIX, run_benchmark
 
-ROOT = Path(__file__).resolve().parent.parent
-SUFFIX = os.environ.get("DJANGOTAILORING_TEST_DB_SUFFIX", "")
 MISSING = missing_peers()
 OLD, RECENT, BATCH = 250, 20, 100
 
@@ -33,34 +28,13 @@ pytestmark = [
 
 
 def run(database: str, tmp_path: Path) -> dict[str, Any]:
-    output = tmp_path / "ops.json"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.prune_export",
-            "--db",
-            database,
-            "-n",
-            str(OLD),
-            "--recent",
-            str(RECENT),
-            "--batch-size",
-            str(BATCH),
-            "--pg-name",
-            f"djangotailoring_bench_ops_smoke{SUFFIX}",
-            "--json",
-            str(output),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
+    return run_benchmark(
+        "benchmarks.prune_export",
+        database,
+        tmp_path,
+        *("-n", str(OLD), "--recent", str(RECENT), "--batch-size", str(BATCH)),
+        *("--pg-name", f"djangotailoring_bench_ops_smoke{SUFFIX}"),
     )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    [result] = json.loads(output.read_text())["databases"]
-    return result  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(

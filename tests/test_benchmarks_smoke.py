@@ -6,17 +6,13 @@ given and that the read path answered correctly. It needs the peers (the ``bench
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SUFFIX = os.environ.get("DJANGOTAILORING_TEST_DB_SUFFIX", "")
+from tests.benchmarkruns import SUFFIX, run_benchmark
+
 # The benchmarks live beside the tests in the repository, not in the package.
 cli = pytest.importorskip("benchmarks.cli", reason="the benchmarks/ folder is not here")
 writecases = pytest.importorskip("benchmarks.writecases")
@@ -40,30 +36,14 @@ OUR_CASES = {"create_event"} | (
 
 
 def smoke_run(database: str, tmp_path: Path) -> dict[str, Any]:
-    output = tmp_path / "results.json"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--smoke",
-            "--db",
-            database,
-            "--pg-name",
-            f"djangotailoring_bench_smoke{SUFFIX}",
-            "--json",
-            str(output),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
+    return run_benchmark(
+        "benchmarks",
+        database,
+        tmp_path,
+        "--smoke",
+        "--pg-name",
+        f"djangotailoring_bench_smoke{SUFFIX}",
     )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    results: dict[str, Any] = json.loads(output.read_text())
-    (result,) = results["databases"]
-    return result
 
 
 def verified_cases(result: dict[str, Any]) -> set[str]:
