@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar, Token
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.http import HttpRequest
@@ -63,6 +63,9 @@ class RequestState:
 
     request: HttpRequest
     request_id: str
+    #: Values computed once per request for the records logged during it (plain values
+    #: only: records hand these over instead of the request).
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 _current: ContextVar[RequestState | None] = ContextVar("djangotailoring_request", default=None)

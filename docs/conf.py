@@ -44,6 +44,8 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(django|asgiref|structlog|models)(\..*)?"),
     (r"py:.*", r"(datetime|logging|collections|typing|uuid|contextvars|decimal|io|os)\..*"),
+    # Postponed annotations of dataclass fields, which autodoc cannot split.
+    (r"py:class", r"(dict|list|tuple)\[.*"),
     # Private type variables in signatures.
     (r"py:.*", r"(.+\.)?_[A-Za-z]+"),
 ]

@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import queue
 import threading
 from typing import Any
 
 from djangotailoring.handlers import lifecycle
-from djangotailoring.handlers.capture import capture, hand_over
-from djangotailoring.handlers.eventstore import EventStore, Unavailable
+from djangotailoring.handlers.delivery import Batch, Delivery, new_batch_id
+from djangotailoring.handlers.eventstore import EventStore
+from djangotailoring.handlers.guard import REFUSED_LOGGERS, in_writer, refused
+from djangotailoring.handlers.handover import HandedRecord, hand_over
 from djangotailoring.handlers.preparing import prepare
-from djangotailoring.handlers.spilling import SpillFile, default_spill_path
-from djangotailoring.handlers.stats import Counters, HandlerStats
-from djangotailoring.handlers.writer import (
-    BackgroundWriter,
-    Batch,
-    HandedOver,
-    Prepared,
-    in_writer,
-    new_batch_id,
-    spill_or_drop,
-    take_queued,
-)
+from djangotailoring.handlers.sessionusers import SessionUsers
+from djangotailoring.handlers.stats import HandlerStats
+from djangotailoring.handlers.writer import BackgroundWriter, Prepared, prepare_item, take_queued
+from djangotailoring.requestcontext import in_event_loop
 
 __all__ = ["EventHandler"]
-
-# Never persisted: our events logger (its records *are* Events already) and our own warnings.
-REFUSED_LOGGERS = ("djangotailoring.tracking.events", "djangotailoring.handlers")
-
-
-def _refused(name: str) -> bool:
-    return any(name == refused or name.startswith(refused + ".") for refused in REFUSED_LOGGERS)
-
-
-def _in_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 class EventHandler(logging.Handler):
@@ -136,10 +114,12 @@ class EventHandler(logging.Handler):
         self._start_lock = threading.Lock()
         self._immediate_lock = threading.Lock()
         self._immediate_store: EventStore | None = None
-        # Callers' threads count in one, writer threads in the other: no thread ever waits
-        # for a lock another holds, not even a SIGTERM handler.
-        self._counters = Counters()
-        self._writer_counters = Counters()
+        self._delivery = Delivery(
+            self._new_store(),
+            spill_path=self._spill_path,
+            replay_on_recovery=self.replay_on_recovery,
+            buffer_size=self.buffer_size,
+        )
         self._closed = False
 
     # Public --------------------------------------------------------------------------------
@@ -147,16 +127,55 @@ class EventHandler(logging.Handler):
     @property
     def spill_path(self) -> str:
         """The spill file of this handler."""
-        if self._spill_path is None:
-            return default_spill_path(EventStore(self.using).alias)
-        return self._spill_path
+        return self._delivery.spill_path
 
     @property
     def stats(self) -> HandlerStats:
         """Counters of persisted, retried, spilled, dropped, replayed and queued records."""
         writer = self._writer
         queued = self._queue.qsize() + (writer.held if writer is not None else 0)
-        return self._counters.snapshot(queued, self._writer_counters)
+        return self._delivery.stats(queued)
+
+    def handle(self, record: logging.LogRecord) -> Any:
+        """Filter ``record`` and hand it over; no lock is taken (the queue is thread-safe)."""
+        if self.filters:
+            filtered = self.filter(record)
+            if not filtered:
+                return filtered
+            if isinstance(filtered, logging.LogRecord):
+                record = filtered
+        self.emit(record)
+        return record
+
+    def prepare(self, record: logging.LogRecord) -> HandedRecord:
+        """Return what the writer gets of ``record``: plain values only (see ``HandedRecord``).
+
+        Runs in the caller's thread, never queries. Override it to add or drop values (as
+        with ``QueueHandler.prepare``); what it returns must hold no reference to objects
+        of the caller, or they stay alive until the writer has run.
+        """
+        return hand_over(record)
+
+    def enqueue(self, item: HandedRecord) -> None:
+        """Give a prepared record to the writer (or write it at once, or spill it)."""
+        if (self.immediate or self._closed or lifecycle.force_immediate[0]) and (
+            not in_event_loop()
+        ):
+            self._write_now(item)
+            return
+        waiting = self._queue.qsize()
+        if waiting >= self.queue_size:
+            self._overflow(item)
+            return
+        writer = self._writer
+        if writer is None or writer.stopped:
+            writer = self._running_writer()
+            if writer is None:
+                self._overflow(item)
+                return
+        self._queue.put(item)
+        if waiting >= writer.pressure:
+            writer.wake()
 
     def emit(self, record: logging.LogRecord) -> None:
         """Hand ``record`` over to be persisted (never raises, never changes the record)."""
@@ -164,25 +183,9 @@ class EventHandler(logging.Handler):
             if getattr(in_writer, "active", False):
                 return
             name = record.name
-            if name.startswith(REFUSED_LOGGERS) and _refused(name):
+            if name.startswith(REFUSED_LOGGERS) and refused(name):
                 return
-            item = hand_over(record)
-            if (self.immediate or self._closed or lifecycle.force_immediate[0]) and (
-                not _in_event_loop()
-            ):
-                self._write_now(item)
-                return
-            waiting = self._queue.qsize()
-            if waiting >= self.queue_size:
-                self._overflow(item)
-                return
-            writer = self._running_writer()
-            if writer is None:
-                self._overflow(item)
-                return
-            self._queue.put(item)
-            if waiting >= writer.pressure:
-                writer.wake()
+            self.enqueue(self.prepare(record))
         except Exception:
             self.handleError(record)
 
@@ -225,12 +228,11 @@ class EventHandler(logging.Handler):
 
     def after_fork_in_child(self) -> None:
         """Start afresh in a forked child; the parent's connections are left alone."""
-        old_writer, old_store = self._writer, self._immediate_store
+        old_store, old_immediate = self._delivery.store, self._immediate_store
         self._fresh_state()
-        if old_writer is not None:
-            old_writer.store.abandon()
-        if old_store is not None:
-            old_store.abandon()
+        old_store.abandon()
+        if old_immediate is not None:
+            old_immediate.abandon()
 
     # Internal ------------------------------------------------------------------------------
 
@@ -248,13 +250,10 @@ class EventHandler(logging.Handler):
             self._closed = False
             writer = BackgroundWriter(
                 records=self._queue,
-                store=self._new_store(),
-                spill=SpillFile(self.spill_path),
-                counters=self._writer_counters,
+                delivery=self._delivery,
                 batch_size=self.batch_size,
                 flush_interval=self.flush_interval,
                 buffer_size=self.buffer_size,
-                replay_on_recovery=self.replay_on_recovery,
                 pressure=max(1, self.queue_size // 2),
             )
             writer.start()
@@ -276,50 +275,34 @@ class EventHandler(logging.Handler):
 
     def _spill_leftovers(self, writer: BackgroundWriter) -> None:
         batches = writer.abandon()
-        events = []
-        for item in take_queued(self._queue):
-            if isinstance(item, Prepared):
-                events.append(item.event)
-            elif isinstance(item, tuple):
-                events.append(self._prepare(item))
+        events = [prepare_item(item, None) for item in take_queued(self._queue) if _is_record(item)]
         if events:
             batches.append(Batch(new_batch_id(), events))
-        writer.spill_batches(batches, counters=self._counters)
+        self._delivery.spill(batches, from_caller=True)
 
-    def _prepare(self, item: HandedOver) -> dict[str, Any]:
-        return prepare(capture(*item))
-
-    def _write_now(self, item: HandedOver) -> None:
+    def _write_now(self, item: HandedRecord) -> None:
         in_writer.active = True
         try:
             with self._immediate_lock:
                 if self._immediate_store is None:
                     self._immediate_store = self._new_store()
-                event = self._prepare(item)
-                try:
-                    written, skipped, refused = self._immediate_store.write_each(
-                        new_batch_id(), [event]
-                    )
-                except Unavailable:
-                    # The writer thread retries, and spills if it must.
-                    if self._running_writer() is None:
-                        self._spill([Batch(new_batch_id(), [event])])
-                    else:
-                        self._queue.put(Prepared(event))
+                # Synchronous by request: the session's user is found here, in the caller.
+                event = prepare(item, SessionUsers())
+                if self._delivery.write_now(event, self._immediate_store):
                     return
-            self._counters.add(persisted=written + skipped)
-            if refused:
-                self._spill([Batch(marker, [item]) for marker, item in refused])
+            # The database is away: the writer thread retries, and spills if it must.
+            if self._running_writer() is None:
+                self._delivery.spill([Batch(new_batch_id(), [event])], from_caller=True)
+            else:
+                self._queue.put(Prepared(event))
         finally:
             in_writer.active = False
 
-    def _overflow(self, item: HandedOver) -> None:
+    def _overflow(self, item: HandedRecord) -> None:
         # The writer is behind (or stuck on a dead connection): spill here rather than grow;
         # the writer replays the file once it has caught up.
-        self._spill([Batch(new_batch_id(), [self._prepare(item)])])
-        writer = self._writer
-        if writer is not None:
-            writer.replay_soon()
+        self._delivery.spill([Batch(new_batch_id(), [prepare(item)])], from_caller=True)
 
-    def _spill(self, batches: list[Batch]) -> None:
-        spill_or_drop(SpillFile(self.spill_path), self._counters, batches)
+
+def _is_record(item: Any) -> bool:
+    return isinstance(item, (dict, Prepared))

@@ -173,7 +173,7 @@ class EventStore:
 
     # Writing ----------------------------------------------------------------------------
 
-    def write(self, batch_id: str, events: Sequence[dict[str, Any]]) -> bool:
+    def write(self, batch_id: str, events: Sequence[Mapping[str, Any]]) -> bool:
         """Commit ``events`` with the marker ``batch_id``; ``False`` if it was committed before.
 
         Raises :class:`Unavailable` when the database cannot be reached (retry later with
@@ -190,36 +190,6 @@ class EventStore:
             self.close()
             raise Unavailable(f"{type(error).__name__}: {error}") from error
 
-    def write_each(
-        self, batch_id: str, events: Sequence[dict[str, Any]]
-    ) -> tuple[int, int, list[tuple[str, dict[str, Any]]]]:
-        """Write ``events``, falling back to one row at a time when the batch is refused.
-
-        A refused row is tried once more without its user and related-object links (their
-        references stay in ``data``). Returns ``(written, already written, refused)``, the
-        refused as ``(marker, event)`` pairs; raises :class:`Unavailable` like :meth:`write`.
-        """
-        try:
-            return (len(events), 0, []) if self.write(batch_id, events) else (0, len(events), [])
-        except Rejected:
-            pass
-        written = skipped = 0
-        refused = []
-        for index, event in enumerate(events):
-            row_id = f"{batch_id}-{index}"
-            for attempt in (event, _unlinked(event)):
-                try:
-                    if self.write(row_id, [attempt]):
-                        written += 1
-                    else:
-                        skipped += 1
-                    break
-                except Rejected:
-                    continue
-            else:
-                refused.append((row_id, event))
-        return written, skipped, refused
-
     def _rollback(self) -> None:
         try:
             if self._wrapper is not None and self._wrapper.connection is not None:
@@ -229,7 +199,7 @@ class EventStore:
             self.close()
 
     def _write(
-        self, wrapper: BaseDatabaseWrapper, batch_id: str, events: Sequence[dict[str, Any]]
+        self, wrapper: BaseDatabaseWrapper, batch_id: str, events: Sequence[Mapping[str, Any]]
     ) -> bool:
         from django.apps import apps
 
@@ -267,7 +237,7 @@ class EventStore:
         return now if settings.USE_TZ else now.astimezone().replace(tzinfo=None)
 
     def _rows(
-        self, wrapper: BaseDatabaseWrapper, cursor: Any, events: Sequence[dict[str, Any]]
+        self, wrapper: BaseDatabaseWrapper, cursor: Any, events: Sequence[Mapping[str, Any]]
     ) -> list[tuple[Any, ...]]:
         users = self._existing_users(wrapper, cursor, {e["user"] for e in events} - {None})
         moment = _moment_adapter(wrapper, copying=_copies(wrapper, cursor))
@@ -462,13 +432,6 @@ def _moment_adapter(wrapper: BaseDatabaseWrapper, *, copying: bool) -> Callable[
     # the connection's time zone. Done directly, it costs a fifth.
     zone = wrapper.timezone
     return lambda created: str(datetime.datetime.fromtimestamp(created, zone).replace(tzinfo=None))
-
-
-def _unlinked(event: dict[str, Any]) -> dict[str, Any]:
-    data = dict(event["data"])
-    if event["user"] is not None:
-        data["user"] = event["user"]
-    return {**event, "user": None, "related": None, "data": data}
 
 
 def _columns(model: Any, fields: Iterable[str]) -> list[str]:

@@ -15,7 +15,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 try:
@@ -85,7 +85,7 @@ class SpillFile:
             _unlock(fd)
             os.close(fd)
 
-    def append(self, batches: Iterable[tuple[str, Sequence[dict[str, Any]]]]) -> int:
+    def append(self, batches: Iterable[tuple[str, Sequence[Mapping[str, Any]]]]) -> int:
         """Write ``(batch id, events)`` pairs durably; return the number of events written."""
         lines = [
             json.dumps({"batch": batch_id, "event": event}, separators=(",", ":")) + "\n"

@@ -1,63 +1,34 @@
-"""The background writer of ``EventHandler``: batches, retries, spills, replays.
+"""The background writer of ``EventHandler``: waiting, batching, flushing and stopping.
 
-One daemon thread per handler takes captured records from a queue, prepares them, and
-writes them in batches on the store's private connection. It never waits for a batch to
-fill: a record is written ``flush_interval`` after it arrived at the latest (sooner when a
-flush is asked for or the queue fills up), together with whatever arrived meanwhile.
-While the database is unreachable it keeps batches in memory (retrying with backoff) up
-to ``buffer_size`` records and spills the oldest beyond that; a flush request that cannot
-be met by the database is met by the spill file.
+One daemon thread per handler takes handed-over records from a queue, prepares them, and
+gives them in batches to its :class:`~djangotailoring.handlers.delivery.Delivery`. It never
+waits for a batch to fill: a record is written ``flush_interval`` after it arrived at the
+latest (sooner when a flush is asked for or the queue fills up), together with whatever
+arrived meanwhile. While the database is unreachable it keeps batches in memory (the
+delivery retries them with backoff) up to ``buffer_size`` records and spills the oldest
+beyond that; a flush request that cannot be met by the database is met by the spill file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import queue
-import random
-import sys
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from dataclasses import dataclass
+from typing import Any
 
-from djangotailoring.handlers.capture import capture
-from djangotailoring.handlers.eventstore import EventStore, Unavailable
-from djangotailoring.handlers.preparing import prepare
-from djangotailoring.handlers.replaying import ReplayResult, replay_steps
-from djangotailoring.handlers.spilling import SpillFile
-from djangotailoring.handlers.stats import Counters
-from djangotailoring.requestcontext import RequestState
+from djangotailoring.handlers.delivery import Batch, Delivery, new_batch_id, report_drop
+from djangotailoring.handlers.guard import in_writer
+from djangotailoring.handlers.handover import HandedRecord
+from djangotailoring.handlers.preparing import PreparedEvent, prepare
+from djangotailoring.handlers.sessionusers import SessionUsers
 
-__all__ = [
-    "STOP",
-    "BackgroundWriter",
-    "Batch",
-    "FlushRequest",
-    "HandedOver",
-    "Prepared",
-    "in_writer",
-    "internal_logger",
-    "new_batch_id",
-    "report_drop",
-    "spill_or_drop",
-    "take_queued",
-]
-
-# Records emitted while this is set (the writer thread, an immediate write) are never
-# persisted: they are our own queries and warnings, and persisting them would loop.
-in_writer = threading.local()
-# Warnings about outages and spilling; EventHandler refuses this logger's records.
-internal_logger = logging.getLogger("djangotailoring.handlers")
+__all__ = ["STOP", "BackgroundWriter", "FlushRequest", "Prepared", "take_queued"]
 
 STOP = object()
-# A record as the caller's thread hands it over: its attributes and the current request.
-HandedOver: TypeAlias = "tuple[dict[str, Any], RequestState | None]"
-FIRST_BACKOFF = 0.05
-MAX_BACKOFF = 2.0
 
 
 class FlushRequest:
@@ -73,28 +44,7 @@ class FlushRequest:
 class Prepared:
     """An event prepared already (an immediate write that found the database away)."""
 
-    event: dict[str, Any]
-
-
-@dataclass
-class Batch:
-    """Prepared events written together, in one transaction, under one marker."""
-
-    id: str
-    events: list[dict[str, Any]]
-    retried: bool = field(default=False)
-
-
-def new_batch_id() -> str:
-    """A fresh, unique batch marker."""
-    return uuid.uuid4().hex
-
-
-def report_drop(count: int, reason: str) -> None:
-    """Tell standard error that ``count`` records were lost (as ``Handler.handleError`` does)."""
-    # Nothing else is left to report to if standard error fails.
-    with contextlib.suppress(Exception):
-        sys.stderr.write(f"--- djangotailoring EventHandler dropped {count} record(s): {reason}\n")
+    event: PreparedEvent
 
 
 def take_queued(records: queue.SimpleQueue[Any]) -> Iterator[Any]:
@@ -106,17 +56,11 @@ def take_queued(records: queue.SimpleQueue[Any]) -> Iterator[Any]:
             return
 
 
-def spill_or_drop(spill: SpillFile, counters: Counters, batches: list[Batch]) -> None:
-    """Append ``batches`` to ``spill``; if even that fails, count and report them as dropped."""
-    count = sum(len(batch.events) for batch in batches)
-    try:
-        spill.append((batch.id, batch.events) for batch in batches)
-    except Exception as error:
-        # Reported as drops, never raised.
-        counters.add(dropped=count)
-        report_drop(count, f"could not write the spill file {spill.path} ({error!r})")
-        return
-    counters.add(spilled=count)
+def prepare_item(item: HandedRecord | Prepared, sessions: SessionUsers | None) -> PreparedEvent:
+    """The prepared event of a queued item."""
+    if isinstance(item, Prepared):
+        return item.event
+    return prepare(item, sessions)
 
 
 class BackgroundWriter:
@@ -126,23 +70,17 @@ class BackgroundWriter:
         self,
         *,
         records: queue.SimpleQueue[Any],
-        store: EventStore,
-        spill: SpillFile,
-        counters: Counters,
+        delivery: Delivery,
         batch_size: int,
         flush_interval: float,
         buffer_size: int,
-        replay_on_recovery: bool,
         pressure: int,
     ) -> None:
         self.records = records
-        self.store = store
-        self.spill = spill
-        self.counters = counters
+        self.delivery = delivery
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.buffer_size = buffer_size
-        self.replay_on_recovery = replay_on_recovery
         self.pressure = pressure
         self.thread = threading.Thread(
             target=self._run, name="djangotailoring-event-writer", daemon=True
@@ -150,19 +88,18 @@ class BackgroundWriter:
         # Re-entrant: a SIGTERM handler may flush while this thread's caller holds them.
         self._lock = threading.RLock()
         self._batches: deque[Batch] = deque()
-        self._open: list[dict[str, Any]] = []
+        self._open: list[PreparedEvent] = []
         self._wake = threading.Event()
         self._held = 0
-        self._down = False
-        self._spilling = False
-        self._retry_at = 0.0
-        self._backoff = FIRST_BACKOFF
-        self._replay: Iterator[None] | None = None
-        self._replay_result = ReplayResult()
-        self._replay_checked = False
+        self._sessions = SessionUsers()
         self._abandoned = False
         # Set when the thread has ended, for whatever reason: the handler starts another.
         self.stopped = False
+
+    @property
+    def store(self) -> Any:
+        """The delivery's store (its private connection)."""
+        return self.delivery.store
 
     # Control, from other threads ---------------------------------------------------------
 
@@ -197,6 +134,10 @@ class BackgroundWriter:
         self.thread.join(timeout)
         return not self.thread.is_alive()
 
+    def wake(self) -> None:
+        """End the writer's wait for more records (the queue is filling up)."""
+        self._wake.set()
+
     def abandon(self) -> list[Batch]:
         """Take everything the thread holds away from it (it is stuck or gone)."""
         with self._lock:
@@ -216,18 +157,17 @@ class BackgroundWriter:
         try:
             self._loop()
         except BaseException as error:
-            leftovers = self.abandon()
-            self.spill_batches(leftovers)
+            self.delivery.spill(self.abandon())
             report_drop(0, f"the writer thread failed ({error!r}); what it held was spilled")
         finally:
             self.stopped = True
-            self.store.close()
+            self.delivery.store.close()
             self._close_thread_connections()
 
     @staticmethod
     def _close_thread_connections() -> None:
-        # Resolving a lazy request.user or a new content type may have opened this thread's
-        # own Django connections: close them, or they would outlive the thread.
+        # Finding a session's user or a new content type may have opened this thread's own
+        # Django connections: close them, or they would outlive the thread.
         from django.db import connections
 
         with contextlib.suppress(Exception):
@@ -235,8 +175,8 @@ class BackgroundWriter:
 
     def _idle_timeout(self) -> float | None:
         if self._batches:
-            return max(0.0, self._retry_at - time.monotonic())
-        if self._replay is not None:
+            return self.delivery.retry_in
+        if self.delivery.replaying:
             return 0.0
         return None
 
@@ -255,7 +195,8 @@ class BackgroundWriter:
                 return
             self._write(force=False)
             self._bound()
-            self._replay_step()
+            if not self._batches:
+                self.delivery.replay_step()
 
     def _linger(self) -> None:
         # Gather what arrives within flush_interval into one transaction, and keep this
@@ -264,16 +205,9 @@ class BackgroundWriter:
         if self.records.qsize() < self.pressure:
             self._wake.wait(self.flush_interval)
 
-    def replay_soon(self) -> None:
-        """Replay the spill file once the writer has caught up (the caller spilled)."""
-        self._replay_checked = False
-
-    def wake(self) -> None:
-        """End the writer's wait for more records (the queue is filling up)."""
-        self._wake.set()
-
     def _drain(self, item: Any) -> bool:
         """Take ``item`` and everything queued, writing full batches as they form."""
+        self._sessions.forget()
         while item is not None:
             if item is STOP:
                 self._finish()
@@ -316,17 +250,18 @@ class BackgroundWriter:
     def _serve(self, request: FlushRequest) -> None:
         self._seal()
         self._write(force=True)
-        self.spill_batches(self._take_all())
+        self.delivery.spill(self._take_all())
         request.done.set()
 
     def _take(self, items: list[Any]) -> None:
         events = []
+        sessions = self._sessions
         for item in items:
             try:
-                events.append(item.event if isinstance(item, Prepared) else prepare(capture(*item)))
+                events.append(prepare_item(item, sessions))
             except Exception as error:
                 # One bad record must not stop the writer.
-                self.counters.add(dropped=1)
+                self.delivery.counters.add(dropped=1)
                 report_drop(1, f"could not be prepared ({error!r})")
         with self._lock:
             self._open.extend(events)
@@ -355,62 +290,19 @@ class BackgroundWriter:
                 self._take([item])
         self._seal()
         self._write(force=True)
-        self.spill_batches(self._take_all())
+        self.delivery.spill(self._take_all())
 
     def _write(self, *, force: bool) -> None:
-        if not self._batches or (self._down and not force and time.monotonic() < self._retry_at):
+        if not self._batches or not self.delivery.due(force=force):
             return
         while self._batches:
             batch = self._batches[0]
-            try:
-                written, skipped, refused = self.store.write_each(batch.id, batch.events)
-            except Unavailable as error:
-                self._unavailable(batch, error)
+            if not self.delivery.deliver(batch):
                 return
             with self._lock:
                 if self._batches and self._batches[0] is batch:
                     self._batches.popleft()
                     self._held -= len(batch.events)
-            # Skipped rows were committed by an earlier attempt whose outcome was unknown.
-            self.counters.add(persisted=written + skipped)
-            if refused:
-                self._spill_refused(refused)
-            if self._down:
-                self._recovered()
-            self._start_replay()
-
-    def _unavailable(self, batch: Batch, error: Exception) -> None:
-        if not batch.retried:
-            batch.retried = True
-            self.counters.add(retried=len(batch.events))
-        if self._down:
-            self._backoff = min(self._backoff * 2, MAX_BACKOFF)
-        else:
-            self._down = True
-            self._backoff = FIRST_BACKOFF
-            internal_logger.warning(
-                "EventHandler cannot write to database %r (%s): keeping up to %d records "
-                "in memory and retrying.",
-                self.store.alias,
-                error,
-                self.buffer_size,
-            )
-        self._retry_at = time.monotonic() + self._backoff * random.uniform(0.5, 1.0)
-
-    def _recovered(self) -> None:
-        self._down = False
-        self._backoff = FIRST_BACKOFF
-        self._replay_checked = False
-        if self._spilling:
-            self._spilling = False
-            internal_logger.warning(
-                "EventHandler writes to database %r again; spilled records are in %s%s.",
-                self.store.alias,
-                self.spill.path,
-                " and are being replayed" if self.replay_on_recovery else "",
-            )
-        else:
-            internal_logger.warning("EventHandler writes to database %r again.", self.store.alias)
 
     def _bound(self) -> None:
         over = self._held - self.buffer_size
@@ -423,53 +315,4 @@ class BackgroundWriter:
                 self._held -= len(batch.events)
                 over -= len(batch.events)
                 victims.append(batch)
-        self.spill_batches(victims)
-
-    def spill_batches(self, batches: list[Batch], counters: Counters | None = None) -> None:
-        """Write ``batches`` to the spill file (counting them as dropped if that fails).
-
-        Another thread than the writer's passes its own ``counters``: the writer's are
-        only ever added to by the writer thread.
-        """
-        if not any(batch.events for batch in batches):
-            return
-        if not self._spilling:
-            self._spilling = True
-            internal_logger.warning(
-                "EventHandler is spilling records to %s; replay them with "
-                "'manage.py replay_events %s'.",
-                self.spill.path,
-                self.spill.path,
-            )
-        spill_or_drop(self.spill, counters or self.counters, batches)
-
-    def _spill_refused(self, refused: list[tuple[str, dict[str, Any]]]) -> None:
-        self.spill_batches([Batch(marker, [event]) for marker, event in refused])
-
-    def _start_replay(self) -> None:
-        if self._replay is not None or self._replay_checked or not self.replay_on_recovery:
-            return
-        self._replay_checked = True
-        if self.spill.exists():
-            self._replay_result = ReplayResult()
-            self._replay = replay_steps(self.spill, self.store, self._replay_result)
-
-    def _replay_step(self) -> None:
-        if self._replay is None or self._batches or self._down:
-            return
-        result = self._replay_result
-        before = result.replayed
-        try:
-            next(self._replay)
-        except StopIteration:
-            self._replay = None
-            # Records spilled while this replay ran (a caller's overflow) are next.
-            self._start_replay()
-        except Unavailable:
-            # What is left stays in a claimed file, replayed after the next recovery.
-            self._replay = None
-        except Exception as error:
-            # A bad spill file must not stop the writer.
-            self._replay = None
-            report_drop(0, f"replaying {self.spill.path} failed ({error!r}); the file is kept")
-        self.counters.add(replayed=result.replayed - before)
+        self.delivery.spill(victims)

@@ -11,13 +11,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_save
 
+from djangotailoring.limits import EVENTS_LOGGER_NAME
 from djangotailoring.requestcontext import current_request
 from djangotailoring.sanitizing import one_line, safe_str
 from djangotailoring.tracking.models import Event
 
 __all__ = ["EVENTS_LOGGER_NAME", "announce", "announce_on_commit", "connect", "logger"]
 
-EVENTS_LOGGER_NAME = "djangotailoring.tracking.events"
 logger = logging.getLogger(EVENTS_LOGGER_NAME)
 
 _USER = Event._meta.get_field("user")

@@ -11,18 +11,17 @@ from django.conf import settings
 from django.db import models, router
 from django.utils import timezone
 
+from djangotailoring.limits import NAME_MAX_LENGTH, NOTE_MAX_LENGTH, RELATED_DESCRIPTION_MAX_LENGTH
 from djangotailoring.requestcontext import current_request, request_context
 from djangotailoring.sanitizing import fit, json_safe, safe_str, shorten
 from djangotailoring.tracking.announcing import announce_on_commit
 from djangotailoring.tracking.errors import InvalidEventError, InvalidEventTypeError
-from djangotailoring.tracking.models import NAME_MAX_LENGTH, NOTE_MAX_LENGTH, Event
+from djangotailoring.tracking.models import Event
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
 __all__ = ["acreate_event", "build_event", "create_event", "create_events"]
-
-RELATED_DESCRIPTION_MAX_LENGTH = 1000
 
 
 def _clean_name(name: object, original: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from djangotailoring.limits import NAME_MAX_LENGTH, NOTE_MAX_LENGTH, OBJECT_ID_MAX_LENGTH
 from djangotailoring.tracking.fields import ObjectIdField
 from djangotailoring.tracking.querysets import EventQuerySet
 
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 __all__ = ["Event", "WrittenBatch"]
-
-NAME_MAX_LENGTH = 100
-NOTE_MAX_LENGTH = 255
-OBJECT_ID_MAX_LENGTH = 255
 
 
 class Event(models.Model):

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404
 
+from djangotailoring.limits import NOTE_MAX_LENGTH
 from djangotailoring.sanitizing import fit, safe_str
 from djangotailoring.tracking.eventnames import EventNames
-from djangotailoring.tracking.models import NOTE_MAX_LENGTH
 from djangotailoring.tracking.recording import arecord_automatic, record_automatic
 
 if TYPE_CHECKING:

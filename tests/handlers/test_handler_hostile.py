@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from djangotailoring.handlers import EventHandler
-from djangotailoring.handlers.capture import EVENT_KEYS, STANDARD_ATTRIBUTES
+from djangotailoring.handlers.handover import EVENT_KEYS, STANDARD_ATTRIBUTES
 from djangotailoring.sanitizing import clean_text, escape_unstorable, json_safe, safe_str
 from djangotailoring.tracking.models import Event
 from tests.handlers.conftest import HandlerFactory

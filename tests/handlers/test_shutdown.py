@@ -274,6 +274,6 @@ def test_sigterm_while_counting_does_not_deadlock(
     writer = handler._writer
     assert writer is not None
     # The signal handler runs in the thread it interrupted, which may hold these locks.
-    with handler._counters._lock:
+    with handler._delivery.caller_counters._lock:
         lifecycle._on_sigterm(signal.SIGTERM, None)
     assert Event.objects.filter(name="Interrupted").count() == 1

@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from djangotailoring.handlers.eventstore import EventStore, Unavailable
-from djangotailoring.handlers.replaying import ReplayResult, replay
-from djangotailoring.handlers.spilling import SpillFile, default_spill_path, read_batches
-
-
-def configured_spill_paths() -> list[str]:
-    """The spill files of the ``EventHandler`` instances ``LOGGING`` configured."""
-    from djangotailoring.handlers.eventhandler import EventHandler
-    from djangotailoring.handlers.lifecycle import live_handlers
-
-    paths = [handler.spill_path for handler in live_handlers()]
-    loggers = [logging.root, *logging.root.manager.loggerDict.values()]
-    for logger in loggers:
-        for handler in getattr(logger, "handlers", ()):
-            if isinstance(handler, EventHandler):
-                paths.append(handler.spill_path)
-    return sorted(set(paths))
-
-
-def count_events(spill: SpillFile) -> int:
-    """How many events ``spill`` (and its unfinished replays) holds."""
-    paths = [spill.path, *spill.leftovers()]
-    return sum(
-        len(events) for path in paths if os.path.exists(path) for _, events in read_batches(path)
-    )
+from djangotailoring.handlers.delivery import (
+    ReplayResult,
+    Unavailable,
+    count_spilled,
+    default_spill_path_for,
+    has_spilled,
+    replay_spill_file,
+    spill_paths,
+)
 
 
 class Command(BaseCommand):
@@ -61,34 +43,29 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        store = EventStore(options["database"])
-        paths: list[str] = options["paths"] or configured_spill_paths()
+        using = options["database"]
+        paths: list[str] = options["paths"] or spill_paths()
         if not paths:
-            paths = [default_spill_path(store.alias)]
+            paths = [default_spill_path_for(using)]
         total = ReplayResult()
         try:
             for path in paths:
-                spill = SpillFile(path)
-                if not spill.exists():
+                if not has_spilled(path):
                     self.stdout.write(f"{path}: nothing to replay")
                     continue
                 if options["dry_run"]:
-                    self.stdout.write(f"{path}: {count_events(spill)} event(s) to replay")
+                    self.stdout.write(f"{path}: {count_spilled(path)} event(s) to replay")
                     continue
-                result = replay(spill, store)
+                result = replay_spill_file(path, using)
                 self.stdout.write(
                     f"{path}: {result.replayed} replayed, {result.skipped} already in the "
                     f"database, {result.rejected} refused"
                 )
-                total.replayed += result.replayed
-                total.skipped += result.skipped
-                total.rejected += result.rejected
+                total.add(result)
         except Unavailable as error:
             raise CommandError(
                 f"The database is unreachable ({error}); nothing is lost, run this again later."
             ) from error
-        finally:
-            store.close()
         if total.rejected:
             raise CommandError(
                 f"{total.rejected} event(s) were refused by the database and stay in the "
