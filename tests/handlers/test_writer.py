@@ -156,7 +156,8 @@ def test_debug_query_logging_does_not_feed_back(event_handler: HandlerFactory) -
     finally:
         reset_current(token)
         queries.setLevel(logging.NOTSET)
-    assert list(Event.objects.filter(name="Counted").values_list("user", flat=True)) == [user.pk] * 5
+    users = Event.objects.filter(name="Counted").values_list("user", flat=True)
+    assert list(users) == [user.pk] * 5
 
 
 def test_closed_handler_still_persists_late_records(event_handler: HandlerFactory) -> None:
