@@ -1,0 +1,1 @@
+"""The benchmark project's own app: a small seeded table and the per-worker GC hook."""
