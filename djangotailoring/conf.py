@@ -27,8 +27,13 @@ DEFAULTS: dict[str, Any] = {
 class Settings:
     """Typed, lazy access to the ``TRACKING_*`` settings."""
 
+    def raw(self, name: str) -> Any:
+        """The value of ``TRACKING_<name>`` as the project set it (or its default), unchecked."""
+        setting = f"TRACKING_{name}"
+        return getattr(django_settings, setting, DEFAULTS[setting])
+
     def _get(self, name: str) -> Any:
-        return getattr(django_settings, name, DEFAULTS[name])
+        return self.raw(name.removeprefix("TRACKING_"))
 
     @property
     def REQUEST_ID_HEADER(self) -> str:

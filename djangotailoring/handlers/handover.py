@@ -14,7 +14,6 @@ the writer finds the session's user (see :mod:`djangotailoring.handlers.sessionu
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 import uuid
@@ -71,11 +70,11 @@ class HandedRecord(TypedDict, total=False):
 REQUEST_CONTEXT_ATTRIBUTES = frozenset(
     {"request_id", "request_method", "request_path", "remote_addr", "user_id", "username"}
 )
-STANDARD_ATTRIBUTES = (
-    frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
-    | {"message", "asctime"}
-    | REQUEST_CONTEXT_ATTRIBUTES
-)
+# What LogRecord.__init__ sets, in this order: always the first keys of a record's __dict__
+# (makeRecord adds extras after them, filters and formatters later still).
+_BASE_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
+_BASE_COUNT = len(_BASE_ATTRIBUTES)
+STANDARD_ATTRIBUTES = _BASE_ATTRIBUTES | {"message", "asctime"} | REQUEST_CONTEXT_ATTRIBUTES
 # Bookkeeping structlog adds: to records by ``wrap_for_formatter`` (only those whose msg is
 # an event dict), and to event dicts by ``ProcessorFormatter``. Elsewhere these are extras.
 _STRUCTLOG_RECORD_META = frozenset({"_logger", "_name"})
@@ -212,7 +211,7 @@ def _request_of(state: RequestState | None, request: Any, handed: HandedRecord) 
 def _message(record: logging.LogRecord, extras: dict[str, Any]) -> str:
     msg = record.msg
     if not record.args:
-        return msg if type(msg) is str else safe_str(msg)
+        return safe_str(msg)
     try:
         return record.getMessage()
     except Exception:
@@ -237,32 +236,49 @@ def _take_event_keys(values: dict[str, Any], handed: HandedRecord) -> None:
         handed["related"], handed["related_description"] = _related(related)
 
 
+def _extras(values: dict[str, Any], ignored: frozenset[str]) -> dict[str, Any]:
+    """The attributes of a record's ``__dict__`` that are not in ``ignored``."""
+    count = len(values)
+    if count == _BASE_COUNT:
+        return {}
+    # Extras follow the attributes LogRecord.__init__ sets: walk back to the last of those.
+    # Should anything else be found before it (a record built some other way), look at all.
+    found: list[str] = []
+    for key in reversed(values):
+        count -= 1
+        if key in _BASE_ATTRIBUTES:
+            if count + 1 == _BASE_COUNT:
+                return {key: values[key] for key in reversed(found)}
+            break
+        if key not in ignored:
+            found.append(key)
+    return {key: values[key] for key in values if key not in ignored}
+
+
 def hand_over(record: logging.LogRecord) -> HandedRecord:
     """Read what the Event of ``record`` needs, as plain values (in the caller's thread)."""
+    # The hot path of every log call: inlined, and cheap when there is little to read.
     values = record.__dict__
     msg = record.msg
     structlog_record = type(msg) is dict and is_event_dict(msg, record.args)
-    ignored = _IGNORED_WITH_EVENT_DICT if structlog_record else STANDARD_ATTRIBUTES
-    extras = {key: values[key] for key in values.keys() - ignored}
+    if len(values) == _BASE_COUNT:
+        extras: dict[str, Any] = {}
+    else:
+        extras = _extras(
+            values, _IGNORED_WITH_EVENT_DICT if structlog_record else STANDARD_ATTRIBUTES
+        )
     exception = record.exc_text or (_exception_text(record.exc_info) if record.exc_info else None)
     if structlog_record:
-        event_dict: dict[str, Any] = msg  # type: ignore[assignment]
-        message = _text(event_dict["event"])
-        for key, value in event_dict.items():
-            if key in _NOT_EXTRAS_OF_EVENT_DICT:
-                continue
-            if key == "exc_info":
-                exception = exception or _exception_text(value)
-            elif key == "exception" and isinstance(value, str):
-                exception = exception or value
-            else:
-                extras[key] = value
-    else:
+        message, exception = _from_event_dict(msg, extras, exception)  # type: ignore[arg-type]
+    elif record.args or type(msg) is not str:
         message = _message(record, extras)
+    else:
+        message = msg
+    name, level = record.name, record.levelname
     handed: HandedRecord = {
         "created": record.created,
-        "logger": _text(record.name),
-        "level": _text(record.levelname),
+        "logger": name if type(name) is str else safe_str(name),
+        "level": level if type(level) is str else safe_str(level),
         "message": message,
     }
     if exception:
@@ -278,7 +294,26 @@ def hand_over(record: logging.LogRecord) -> HandedRecord:
             request = inner
         if extras:
             handed["extra"] = {key: _plain(value) for key, value in extras.items()}
-    with contextlib.suppress(Exception):
-        # A request whose attributes fail costs the Event its request context only.
-        _request_of(current_state(), request, handed)
+    state = current_state()
+    if state is not None or request is not None:
+        try:
+            _request_of(state, request, handed)
+        except Exception:
+            # A request whose attributes fail costs the Event its request context only.
+            handed.pop("request", None)
     return handed
+
+
+def _from_event_dict(
+    event_dict: dict[str, Any], extras: dict[str, Any], exception: str | None
+) -> tuple[str, str | None]:
+    for key, value in event_dict.items():
+        if key in _NOT_EXTRAS_OF_EVENT_DICT:
+            continue
+        if key == "exc_info":
+            exception = exception or _exception_text(value)
+        elif key == "exception" and isinstance(value, str):
+            exception = exception or value
+        else:
+            extras[key] = value
+    return _text(event_dict["event"]), exception

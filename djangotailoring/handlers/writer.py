@@ -91,6 +91,8 @@ class BackgroundWriter:
         self._open: list[PreparedEvent] = []
         self._wake = threading.Event()
         self._held = 0
+        # The record the thread has taken while it lingers for more (still queued).
+        self._in_hand = 0
         self._sessions = SessionUsers()
         self._abandoned = False
         # Set when the thread has ended, for whatever reason: the handler starts another.
@@ -110,7 +112,7 @@ class BackgroundWriter:
     @property
     def held(self) -> int:
         """Records the writer has taken and not yet written or spilled."""
-        return self._held
+        return self._held + self._in_hand
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything handed over before now is committed or spilled."""
@@ -187,6 +189,7 @@ class BackgroundWriter:
             except queue.Empty:
                 item = None
             if item is not None and item is not STOP and not isinstance(item, FlushRequest):
+                self._in_hand = 1
                 self._linger()
             # Cleared before draining: a flush or wake-up from now on is seen by the next
             # linger, and every request queued before now is served by this drain.
@@ -208,6 +211,7 @@ class BackgroundWriter:
     def _drain(self, item: Any) -> bool:
         """Take ``item`` and everything queued, writing full batches as they form."""
         self._sessions.forget()
+        self._in_hand = 0
         while item is not None:
             if item is STOP:
                 self._finish()

@@ -7,10 +7,9 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from django.conf import settings
 from django.core.checks import CheckMessage, Error
 
-from djangotailoring.conf import AUTH_EVENT_NAMES, DEFAULTS
+from djangotailoring.conf import AUTH_EVENT_NAMES, conf
 
 __all__ = ["check_settings"]
 
@@ -21,7 +20,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
     """Validate every ``TRACKING_*`` setting."""
     errors: list[CheckMessage] = []
 
-    header = getattr(settings, "TRACKING_REQUEST_ID_HEADER", DEFAULTS["TRACKING_REQUEST_ID_HEADER"])
+    header = conf.raw("REQUEST_ID_HEADER")
     if not isinstance(header, str) or not _HEADER_NAME.fullmatch(header):
         errors.append(
             Error(
@@ -32,7 +31,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
             )
         )
 
-    proxies = getattr(settings, "TRACKING_TRUSTED_PROXIES", DEFAULTS["TRACKING_TRUSTED_PROXIES"])
+    proxies = conf.raw("TRUSTED_PROXIES")
     if isinstance(proxies, str) or not isinstance(proxies, Collection):
         errors.append(
             Error(
@@ -53,9 +52,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                     )
                 )
 
-    record = getattr(
-        settings, "TRACKING_RECORD_CLIENT_ADDRESS", DEFAULTS["TRACKING_RECORD_CLIENT_ADDRESS"]
-    )
+    record = conf.raw("RECORD_CLIENT_ADDRESS")
     if not isinstance(record, bool):
         errors.append(
             Error(
@@ -63,7 +60,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
             )
         )
 
-    auth = getattr(settings, "TRACKING_AUTH_EVENTS", DEFAULTS["TRACKING_AUTH_EVENTS"])
+    auth = conf.raw("AUTH_EVENTS")
     if not isinstance(auth, bool):
         unknown = (
             None

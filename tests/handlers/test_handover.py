@@ -1,0 +1,151 @@
+"""What the caller's thread hands over: plain values, no request kept alive, the right user."""
+
+from __future__ import annotations
+
+import base64
+import gc
+import logging
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import AsyncClient, Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils.functional import SimpleLazyObject
+
+from djangotailoring.handlers.handover import hand_over
+from djangotailoring.requestcontext import RequestState, reset_current, set_current
+from djangotailoring.tracking.models import Event
+from tests import handover_views
+from tests.handlers.conftest import HandlerFactory
+
+pytestmark = pytest.mark.urls("tests.handover_urls")
+
+PLAIN = (str, int, float, bool, type(None))
+
+
+def assert_plain(value: Any) -> None:
+    """Only strings, numbers, None, and dicts, lists and tuples of them."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            assert type(key) is str
+            assert_plain(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            assert_plain(item)
+    else:
+        assert type(value) in PLAIN, f"{value!r} is not a plain value"
+
+
+def request_is_gone() -> bool:
+    gc.collect()
+    return handover_views.seen[-1]() is None
+
+
+@pytest.fixture
+def user(transactional_db: None) -> User:
+    return User.objects.create_user("ann", password="secret-pass-1")
+
+
+def test_request_is_collectable_before_the_writer_runs_and_lazy_user_is_found(
+    event_handler: HandlerFactory, user: User
+) -> None:
+    handler = event_handler(flush_interval=60)
+    client = Client()
+    client.force_login(user)
+    response = client.get("/logs/")
+    assert response.status_code == 200
+    del response
+    assert request_is_gone()
+    assert handler.stats.queued == 1  # the writer has not run yet
+    handler.flush()
+    event = Event.objects.get(name="Logged")
+    assert event.user_id == user.pk
+    assert event.data["extra"] == {"detail": {"items": [1, 2]}}
+    assert len(event.data["request"]["id"]) == 32
+
+
+def test_request_is_collectable_and_user_found_in_an_async_view(
+    event_handler: HandlerFactory, user: User
+) -> None:
+    from asgiref.sync import async_to_sync
+
+    handler = event_handler(flush_interval=60)
+    client = AsyncClient()
+    async_to_sync(client.aforce_login)(user)
+    response = async_to_sync(client.get)("/alogs/")
+    assert response.status_code == 200
+    del response
+    assert request_is_gone()
+    handler.flush()
+    assert Event.objects.get(name="LoggedAsync").user_id == user.pk
+
+
+def test_user_set_late_by_rest_framework_basic_authentication_is_kept(
+    event_handler: HandlerFactory, user: User
+) -> None:
+    handler = event_handler(flush_interval=60)
+    credentials = base64.b64encode(b"ann:secret-pass-1").decode()
+    response = Client().get("/api/basic/", HTTP_AUTHORIZATION=f"Basic {credentials}")
+    assert response.json() == {"user": "ann"}
+    del response
+    assert request_is_gone()
+    handler.flush()
+    assert Event.objects.get(name="LoggedByApi").user_id == user.pk
+
+
+def test_anonymous_request_gets_no_user(event_handler: HandlerFactory, user: User) -> None:
+    handler = event_handler(flush_interval=60)
+    Client().get("/logs/")
+    handler.flush()
+    assert Event.objects.get(name="Logged").user_id is None
+
+
+def test_a_session_that_fails_the_hash_check_gives_no_user(
+    event_handler: HandlerFactory, user: User
+) -> None:
+    handler = event_handler(flush_interval=60)
+    client = Client()
+    client.force_login(user)
+    user.set_password("changed-pass-2")  # logs every session out, as Django does
+    user.save()
+    client.get("/logs/")
+    handler.flush()
+    assert Event.objects.get(name="Logged").user_id is None
+
+
+def test_hand_over_never_queries_and_holds_plain_values_only(user: User) -> None:
+    client = Client()
+    client.force_login(user)
+    request = RequestFactory().get("/page/")
+    from importlib import import_module
+
+    from django.conf import settings
+
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(
+        client.session.session_key
+    )
+    request.user = SimpleLazyObject(lambda: User.objects.get(pk=user.pk))  # type: ignore[assignment]
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "Hello %s", ("x",), None)
+    record.related_object = user
+    record.payload = {"when": [1, 2.5, None], "who": user}
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    token = set_current(RequestState(request=request, request_id="r1"))
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            handed = hand_over(record)
+    finally:
+        reset_current(token)
+    assert len(queries) == 0
+    assert_plain(dict(handed))
+    assert handed["session"] == client.session.session_key
+    assert handed["related"] == ("auth", "user", str(user.pk))
+    assert handed["extra"] == {"payload": {"when": [1, 2.5, None], "who": "ann"}}
+    assert "ValueError: boom" in handed["exception"]
+    assert handed["message"] == "Hello x"
