@@ -403,7 +403,26 @@ _EVENT_FIELDS = [
 ]
 
 
-_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+_encode_with_json = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - the "fast" extra is not installed
+    orjson = None  # type: ignore[assignment]
+
+
+def _encode_json(data: Any) -> str:
+    """``data`` as JSON text: by orjson when installed (the ``fast`` extra), else by json.
+
+    Prepared data holds only JSON values, so both give the same document; orjson refuses
+    what it cannot encode exactly (an integer beyond 64 bits), and json takes those.
+    """
+    if orjson is not None:
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            pass
+    return _encode_with_json(data)
 
 
 def _uuid_hex(text: str) -> str:

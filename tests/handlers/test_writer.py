@@ -334,3 +334,25 @@ def test_abandoned_store_lets_go_of_its_connection_without_closing_it(
     _ABANDONED.remove(wrapper)
     with contextlib.suppress(Exception):
         raw.close()
+
+
+def test_json_is_encoded_without_orjson_too(
+    event_handler: HandlerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from djangotailoring.handlers import eventstore
+
+    monkeypatch.setattr(eventstore, "orjson", None)
+    handler = event_handler()
+    log.info("Encoded", extra={"detail": {"text": "é", "items": [1, 2.5, None]}})
+    handler.flush()
+    assert Event.objects.get(name="Encoded").data["extra"] == {
+        "detail": {"text": "é", "items": [1, 2.5, None]}
+    }
+
+
+def test_json_that_orjson_refuses_is_encoded_by_json() -> None:
+    import json
+
+    from djangotailoring.handlers.eventstore import _encode_json
+
+    assert json.loads(_encode_json({"n": 2**70})) == {"n": 2**70}
