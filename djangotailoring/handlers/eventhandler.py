@@ -35,12 +35,12 @@ class EventHandler(logging.Handler):
     replayed by ``manage.py replay_events`` or, with ``replay_on_recovery``, by the handler).
     ``stats`` counts what became of every record.
 
-    The caller's thread copies the record's attributes shallowly (and formats the message
-    when it has arguments); the writer reads the rest shortly after. An object passed in
-    ``extra`` and changed by the caller right after the log call may therefore be stored
-    as changed: pass immutable values (strings, numbers, tuples) or copies when that
-    matters. A lazy ``request.user`` is resolved by the writer, never in the caller's
-    thread or event loop.
+    The caller's thread reads what the event needs (:meth:`prepare`) as plain values: the
+    formatted message, extras copied at the call, the exception text, a user by its key, the
+    request by its id, method, path and address. Nothing of the caller's (the request, a
+    model instance, a traceback) is kept, so a finished request is freed at once. A lazy
+    ``request.user`` that nobody evaluated is handed over as the session key and found by
+    the writer, never in the caller's thread or event loop.
 
     Records of ``djangotailoring.tracking.events`` (already Events), of the handler's own
     ``djangotailoring.handlers`` logger, and every record logged by the writer itself (its
