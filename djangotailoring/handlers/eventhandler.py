@@ -11,7 +11,7 @@ from djangotailoring.handlers import lifecycle
 from djangotailoring.handlers.delivery import Batch, Delivery, new_batch_id
 from djangotailoring.handlers.eventstore import EventStore
 from djangotailoring.handlers.guard import REFUSED_LOGGERS, in_writer, refused
-from djangotailoring.handlers.handover import HandedRecord, hand_over
+from djangotailoring.handlers.handover import HandedOver, hand_over, read
 from djangotailoring.handlers.preparing import prepare
 from djangotailoring.handlers.sessionusers import SessionUsers
 from djangotailoring.handlers.stats import HandlerStats
@@ -147,8 +147,8 @@ class EventHandler(logging.Handler):
         self.emit(record)
         return record
 
-    def prepare(self, record: logging.LogRecord) -> HandedRecord:
-        """Return what the writer gets of ``record``: plain values only (see ``HandedRecord``).
+    def prepare(self, record: logging.LogRecord) -> HandedOver:
+        """Return what the writer gets of ``record``: plain values only (see ``HandedOver``).
 
         Runs in the caller's thread, never queries. Override it to add or drop values (as
         with ``QueueHandler.prepare``); what it returns must hold no reference to objects
@@ -156,7 +156,7 @@ class EventHandler(logging.Handler):
         """
         return hand_over(record)
 
-    def enqueue(self, item: HandedRecord) -> None:
+    def enqueue(self, item: HandedOver) -> None:
         """Give a prepared record to the writer (or write it at once, or spill it)."""
         if (self.immediate or self._closed or lifecycle.force_immediate[0]) and (
             not in_event_loop()
@@ -280,14 +280,14 @@ class EventHandler(logging.Handler):
             batches.append(Batch(new_batch_id(), events))
         self._delivery.spill(batches, from_caller=True)
 
-    def _write_now(self, item: HandedRecord) -> None:
+    def _write_now(self, item: HandedOver) -> None:
         in_writer.active = True
         try:
             with self._immediate_lock:
                 if self._immediate_store is None:
                     self._immediate_store = self._new_store()
                 # Synchronous by request: the session's user is found here, in the caller.
-                event = prepare(item, SessionUsers())
+                event = prepare(read(item), SessionUsers())
                 if self._delivery.write_now(event, self._immediate_store):
                     return
             # The database is away: the writer thread retries, and spills if it must.
@@ -298,10 +298,10 @@ class EventHandler(logging.Handler):
         finally:
             in_writer.active = False
 
-    def _overflow(self, item: HandedRecord) -> None:
+    def _overflow(self, item: HandedOver) -> None:
         # The writer is behind (or stuck on a dead connection): spill here rather than grow;
         # the writer replays the file once it has caught up.
-        self._delivery.spill([Batch(new_batch_id(), [prepare(item)])], from_caller=True)
+        self._delivery.spill([Batch(new_batch_id(), [prepare(read(item))])], from_caller=True)
 
 
 def _is_record(item: Any) -> bool:

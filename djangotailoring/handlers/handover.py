@@ -1,15 +1,23 @@
 """What the caller's thread hands to ``EventHandler``'s writer: plain values only.
 
-:func:`hand_over` runs in the thread that logs. It reads everything an Event needs from
-the record *now* and keeps only strings, numbers, ``None`` and containers of them: no
-reference to the record, the request, the user, a model instance, a traceback or any
-other object of the caller. A queued record therefore keeps nothing of a finished request
-alive (no garbage that survives into the oldest generation), and an object changed by the
-caller after the log call is stored as it was at the call.
+Two steps, on either side of the queue:
 
-It never queries the database: a user that is loaded already is taken by its primary key;
-a lazy ``request.user`` that nobody has evaluated is handed over as the session key, and
-the writer finds the session's user (see :mod:`djangotailoring.handlers.sessionusers`).
+- :func:`hand_over` runs in the thread that logs, on every log call, so it does little: a
+  copy of the record's attributes in which every value that is not already a string, a
+  number or ``None`` is replaced *now* by a plain form (the message formatted, the
+  exception as text, a user by its key, a related object by ``(app label, model, key)``
+  and its ``str()``, anything else by a JSON-safe copy), plus the current request as its
+  id, method, path and address (computed once per request) and its user. No reference to
+  the record, the request, a user, a model instance, a traceback or any other object of
+  the caller is kept: a queued record keeps nothing of a finished request alive (no
+  garbage that survives into the oldest generation), and an object the caller changes
+  after the log call is stored as it was at the call.
+- :func:`read` runs in the writer and turns that into the :class:`HandedRecord` the
+  event's fields are prepared from.
+
+Nothing here queries the database: a user that is loaded already is taken by its primary
+key; a lazy ``request.user`` that nobody has evaluated is handed over as the session key,
+and the writer finds the session's user (:mod:`djangotailoring.handlers.sessionusers`).
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 from django.utils.functional import LazyObject, empty
 
@@ -33,16 +41,54 @@ from djangotailoring.sanitizing import clean_text, json_safe, safe_str, shorten
 __all__ = [
     "EVENT_KEYS",
     "REQUEST_CONTEXT_ATTRIBUTES",
+    "REQUEST_KEY",
     "STANDARD_ATTRIBUTES",
+    "HandedOver",
     "HandedRecord",
+    "RelatedRef",
+    "RequestRef",
+    "UserRef",
     "hand_over",
     "is_event_dict",
+    "read",
     "user_reference",
 ]
 
 
+class UserRef(NamedTuple):
+    """A ``user`` extra: the user's primary key, or what was given when it names no user."""
+
+    pk: Any
+    unresolved: Any
+
+
+class RelatedRef(NamedTuple):
+    """A ``related_object`` extra: ``(app label, model, key)`` when linkable, and its ``str()``."""
+
+    link: tuple[str, str, str] | None
+    description: str
+
+
+class RequestRef(NamedTuple):
+    """A request: its context (``{"id", "method", "path", "remote_addr"}``) and its user.
+
+    ``user`` is the key of the authenticated user when it was loaded at the log call;
+    ``session`` the session key when ``request.user`` was still lazy.
+    """
+
+    context: dict[str, Any]
+    user: Any
+    session: str | None
+
+
+#: What the caller's thread hands over: the record's attributes, made plain, and the
+#: current request (a :class:`RequestRef`) under :data:`REQUEST_KEY`.
+HandedOver = dict[str, Any]
+REQUEST_KEY = "\x00request"
+
+
 class HandedRecord(TypedDict, total=False):
-    """A log record as the writer receives it. Every value is plain (JSON-like).
+    """A log record as the writer reads it. Every value is plain (JSON-like).
 
     ``created``, ``logger``, ``level`` and ``message`` are always there; the others only
     when they apply. ``user`` is a primary key (or ``None``: explicitly no user);
@@ -70,8 +116,8 @@ class HandedRecord(TypedDict, total=False):
 REQUEST_CONTEXT_ATTRIBUTES = frozenset(
     {"request_id", "request_method", "request_path", "remote_addr", "user_id", "username"}
 )
-# What LogRecord.__init__ sets, in this order: always the first keys of a record's __dict__
-# (makeRecord adds extras after them, filters and formatters later still).
+# What LogRecord.__init__ sets: always the first keys of a record's __dict__ (makeRecord
+# adds extras after them, filters and formatters later still).
 _BASE_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
 _BASE_COUNT = len(_BASE_ATTRIBUTES)
 STANDARD_ATTRIBUTES = _BASE_ATTRIBUTES | {"message", "asctime"} | REQUEST_CONTEXT_ATTRIBUTES
@@ -79,10 +125,11 @@ STANDARD_ATTRIBUTES = _BASE_ATTRIBUTES | {"message", "asctime"} | REQUEST_CONTEX
 # an event dict), and to event dicts by ``ProcessorFormatter``. Elsewhere these are extras.
 _STRUCTLOG_RECORD_META = frozenset({"_logger", "_name"})
 _STRUCTLOG_META = _STRUCTLOG_RECORD_META | {"_record", "_from_structlog"}
-_IGNORED_WITH_EVENT_DICT = STANDARD_ATTRIBUTES | _STRUCTLOG_RECORD_META
+_IGNORED_WITH_EVENT_DICT = STANDARD_ATTRIBUTES | _STRUCTLOG_RECORD_META | {REQUEST_KEY}
+_IGNORED = STANDARD_ATTRIBUTES | {REQUEST_KEY}
 _NOT_EXTRAS_OF_EVENT_DICT = _STRUCTLOG_META | REQUEST_CONTEXT_ATTRIBUTES | {"event"}
 EVENT_KEYS = ("event_name", "note", "user", "related_object")
-_PLAIN = (str, int, float, bool, type(None))
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 _formatter = logging.Formatter()
 
 
@@ -93,13 +140,6 @@ def is_event_dict(msg: object, args: object) -> bool:
     except Exception:
         # isinstance() fails on a lazy object whose setup raises: not an event dict.
         return False
-
-
-def _plain(value: Any) -> Any:
-    """``value`` itself when it holds no reference to anything, else a JSON-safe copy."""
-    if type(value) in _PLAIN:
-        return value
-    return json_safe(value)
 
 
 def _text(value: Any) -> str:
@@ -129,8 +169,7 @@ def user_reference(value: Any) -> tuple[Any, Any]:
             return None, None
         from django.db.models import Model
 
-        is_model = isinstance(value, Model)
-        if is_model:
+        if isinstance(value, Model):
             from django.contrib.auth import get_user_model
 
             # Another model's instance is no user, even where its key matches one.
@@ -145,23 +184,24 @@ def user_reference(value: Any) -> tuple[Any, Any]:
     return None, json_safe(value)
 
 
-def _related(value: Any) -> tuple[tuple[str, str, str] | None, str]:
+def _related(value: Any) -> RelatedRef:
     description = shorten(safe_str(value), RELATED_DESCRIPTION_MAX_LENGTH)
     try:
         from django.db.models import Model
 
         if not isinstance(value, Model) or value.pk is None:
-            return None, description
+            return RelatedRef(None, description)
         opts = (value._meta.concrete_model or type(value))._meta
         # UUIDs stay hyphenated here; the store writes them the way its database does.
-        return (opts.app_label, str(opts.model_name), clean_text(str(value.pk))), description
+        link = (opts.app_label, str(opts.model_name), clean_text(str(value.pk)))
+        return RelatedRef(link, description)
     except Exception:
         # isinstance() fails on a lazy object whose setup raises: describe it only.
-        return None, description
+        return RelatedRef(None, description)
 
 
-def _request_user(request: Any, handed: HandedRecord) -> None:
-    """Add the request's user: its key if loaded, else the session key to find it by."""
+def _user_of(request: Any) -> tuple[Any, str | None]:
+    """The request's user key if loaded, else the session key to find it by."""
     try:
         user = getattr(request, "user", None)
         if isinstance(user, LazyObject):
@@ -172,15 +212,29 @@ def _request_user(request: Any, handed: HandedRecord) -> None:
             if wrapped is empty:
                 session = request.__dict__.get("session")
                 key = getattr(session, "session_key", None) if session is not None else None
-                if isinstance(key, str) and key:
-                    handed["session"] = key
-                return
+                return None, key if isinstance(key, str) and key else None
             user = wrapped
-        if user is not None and getattr(user, "is_authenticated", False) is True:
-            handed["user"] = json_safe(user.pk)
+        if user is None or getattr(user, "is_authenticated", False) is not True:
+            return None, None
+        return json_safe(user.pk), None
     except Exception:
         # A broken authentication layer only costs the Event its user.
-        return
+        return None, None
+
+
+def _request_ref(request: Any, state: RequestState | None) -> RequestRef | None:
+    try:
+        if state is not None and state.request is request:
+            memo = state.memo
+            context = memo.get("context")
+            if context is None:
+                context = memo["context"] = request_context(request)
+        else:
+            context = request_context(request)
+        return RequestRef(context, *_user_of(request))
+    except Exception:
+        # A request whose attributes fail costs the Event its request context only.
+        return None
 
 
 def _as_request(value: Any) -> Any:
@@ -191,117 +245,78 @@ def _as_request(value: Any) -> Any:
         return None
 
 
-def _request_of(state: RequestState | None, request: Any, handed: HandedRecord) -> None:
-    if request is None or (state is not None and state.request is request):
-        if state is None:
-            return
-        memo = state.memo
-        context = memo.get("context")
-        if context is None:
-            context = memo["context"] = request_context(state.request)
-        handed["request"] = context
-        if "user" not in handed:
-            _request_user(state.request, handed)
-        return
-    handed["request"] = request_context(request)
-    if "user" not in handed:
-        _request_user(request, handed)
-
-
-def _message(record: logging.LogRecord, extras: dict[str, Any]) -> str:
-    msg = record.msg
-    if not record.args:
-        return safe_str(msg)
-    try:
-        return record.getMessage()
-    except Exception:
-        # A bad format string must not lose the record: keep the template and its arguments.
-        extras["args"] = json_safe(record.args)
-        return safe_str(msg)
-
-
-def _take_event_keys(values: dict[str, Any], handed: HandedRecord) -> None:
-    if "event_name" in values:
-        handed["event_name"] = _text(values.pop("event_name"))
-    note = values.pop("note", None)
-    if note is not None:
-        handed["note"] = _text(note)
-    if "user" in values:
-        user, unresolved = user_reference(values.pop("user"))
-        handed["user"] = user
-        if unresolved is not None:
-            handed["user_unresolved"] = unresolved
-    related = values.pop("related_object", None)
-    if related is not None:
-        handed["related"], handed["related_description"] = _related(related)
-
-
-def _extras(values: dict[str, Any], ignored: frozenset[str]) -> dict[str, Any]:
-    """The attributes of a record's ``__dict__`` that are not in ``ignored``."""
-    count = len(values)
-    if count == _BASE_COUNT:
-        return {}
-    # Extras follow the attributes LogRecord.__init__ sets: walk back to the last of those.
-    # Should anything else be found before it (a record built some other way), look at all.
-    found: list[str] = []
-    for key in reversed(values):
-        count -= 1
-        if key in _BASE_ATTRIBUTES:
-            if count + 1 == _BASE_COUNT:
-                return {key: values[key] for key in reversed(found)}
-            break
-        if key not in ignored:
-            found.append(key)
-    return {key: values[key] for key in values if key not in ignored}
-
-
-def hand_over(record: logging.LogRecord) -> HandedRecord:
-    """Read what the Event of ``record`` needs, as plain values (in the caller's thread)."""
-    # The hot path of every log call: inlined, and cheap when there is little to read.
-    values = record.__dict__
-    msg = record.msg
-    structlog_record = type(msg) is dict and is_event_dict(msg, record.args)
-    if len(values) == _BASE_COUNT:
-        extras: dict[str, Any] = {}
-    else:
-        extras = _extras(
-            values, _IGNORED_WITH_EVENT_DICT if structlog_record else STANDARD_ATTRIBUTES
-        )
-    exception = record.exc_text or (_exception_text(record.exc_info) if record.exc_info else None)
-    if structlog_record:
-        message, exception = _from_event_dict(msg, extras, exception)  # type: ignore[arg-type]
-    elif record.args or type(msg) is not str:
-        message = _message(record, extras)
-    else:
-        message = msg
-    name, level = record.name, record.levelname
-    handed: HandedRecord = {
-        "created": record.created,
-        "logger": name if type(name) is str else safe_str(name),
-        "level": level if type(level) is str else safe_str(level),
-        "message": message,
-    }
-    if exception:
-        handed["exception"] = exception
-    request = None
-    if extras:
-        _take_event_keys(extras, handed)
-        request = extras.pop("request", None)
+def _plain_extra(key: str, value: Any, state: RequestState | None) -> Any:
+    """The plain form of an extra that is not a string, a number or ``None``."""
+    if key == "user":
+        return UserRef(*user_reference(value))
+    if key == "related_object":
+        return _related(value)
+    if key == "request":
+        request = _as_request(value)
         if request is not None:
-            inner = _as_request(request)
-            if inner is None:
-                extras["request"] = request
-            request = inner
-        if extras:
-            handed["extra"] = {key: _plain(value) for key, value in extras.items()}
+            return _request_ref(request, state)
+    return json_safe(value)
+
+
+def _plain_event_dict(event_dict: dict[str, Any], state: RequestState | None) -> dict[str, Any]:
+    plain: dict[str, Any] = {}
+    for key, value in event_dict.items():
+        if key in _STRUCTLOG_META:
+            continue
+        if key == "exc_info":
+            plain[key] = _exception_text(value)
+        elif type(value) in _PLAIN_TYPES:
+            plain[key] = value
+        else:
+            plain[key] = _plain_extra(key, value, state)
+    return plain
+
+
+def hand_over(record: logging.LogRecord) -> HandedOver:
+    """The record's attributes with every value made plain (in the caller's thread)."""
+    # The hot path of every log call: cheap when there is little to convert.
+    attributes = record.__dict__
+    values = attributes.copy()
     state = current_state()
-    if state is not None or request is not None:
+    if len(attributes) != _BASE_COUNT:
+        # Extras and added attributes follow the attributes LogRecord.__init__ sets (whose
+        # values are plain apart from msg, args and exc_info, converted below): walk back
+        # to the last of those. Should one have been deleted and set again, extras before
+        # it are still stored right; only they stay referenced until the writer has run.
+        for key in reversed(attributes):
+            if key in _BASE_ATTRIBUTES:
+                break
+            value = attributes[key]
+            if type(value) not in _PLAIN_TYPES:
+                values[key] = _plain_extra(key, value, state)
+    msg, args = record.msg, record.args
+    if args:
         try:
-            _request_of(state, request, handed)
+            values["message"] = record.getMessage()
         except Exception:
-            # A request whose attributes fail costs the Event its request context only.
-            handed.pop("request", None)
-    return handed
+            # A bad format string: the writer keeps the template and its arguments.
+            values.pop("message", None)
+        values["args"] = json_safe(args)
+    if type(msg) is not str:
+        event_dict: Any = msg
+        plain_msg = _plain_event_dict(event_dict, state) if is_event_dict(msg, args) else None
+        values["msg"] = safe_str(msg) if plain_msg is None else plain_msg
+    if record.exc_info:
+        values["exc_text"] = record.exc_text or _exception_text(record.exc_info)
+        values["exc_info"] = None
+    if state is not None:
+        values[REQUEST_KEY] = _request_ref(state.request, state)
+    return values
+
+
+def _message(values: HandedOver, extras: dict[str, Any]) -> str:
+    message = values.get("message")
+    if type(message) is str and values["args"]:
+        return message
+    if values["args"]:
+        # The arguments did not fit the template: keep both.
+        extras["args"] = values["args"]
+    return _text(values["msg"])
 
 
 def _from_event_dict(
@@ -310,10 +325,66 @@ def _from_event_dict(
     for key, value in event_dict.items():
         if key in _NOT_EXTRAS_OF_EVENT_DICT:
             continue
-        if key == "exc_info":
-            exception = exception or _exception_text(value)
-        elif key == "exception" and isinstance(value, str):
+        if key == "exc_info" or (key == "exception" and isinstance(value, str)):
             exception = exception or value
         else:
             extras[key] = value
     return _text(event_dict["event"]), exception
+
+
+def _take_event_keys(extras: dict[str, Any], handed: HandedRecord) -> Any:
+    if "event_name" in extras:
+        handed["event_name"] = _text(extras.pop("event_name"))
+    note = extras.pop("note", None)
+    if note is not None:
+        handed["note"] = _text(note)
+    if "user" in extras:
+        user = extras.pop("user")
+        pk, unresolved = user if isinstance(user, UserRef) else user_reference(user)
+        handed["user"] = pk
+        if unresolved is not None:
+            handed["user_unresolved"] = unresolved
+    related = extras.pop("related_object", None)
+    if related is not None:
+        link, description = related if isinstance(related, RelatedRef) else _related(related)
+        handed["related"] = link
+        handed["related_description"] = description
+    request = extras.pop("request", None)
+    if request is not None and not isinstance(request, RequestRef):
+        extras["request"] = request
+        request = None
+    return request
+
+
+def read(values: HandedOver) -> HandedRecord:
+    """The :class:`HandedRecord` of what :func:`hand_over` handed over (in the writer)."""
+    msg = values["msg"]
+    structlog_record = type(msg) is dict and is_event_dict(msg, values["args"])
+    ignored = _IGNORED_WITH_EVENT_DICT if structlog_record else _IGNORED
+    extras = {key: values[key] for key in values if key not in ignored}
+    exception = values.get("exc_text")
+    if structlog_record:
+        message, exception = _from_event_dict(msg, extras, exception)
+    else:
+        message = _message(values, extras)
+    handed: HandedRecord = {
+        "created": values["created"],
+        "logger": _text(values["name"]),
+        "level": _text(values["levelname"]),
+        "message": message,
+    }
+    if exception:
+        handed["exception"] = exception
+    request = _take_event_keys(extras, handed) if extras else None
+    if extras:
+        handed["extra"] = extras
+    if request is None:
+        request = values.get(REQUEST_KEY)
+    if request is not None:
+        handed["request"] = request.context
+        if "user" not in handed:
+            if request.user is not None:
+                handed["user"] = request.user
+            elif request.session is not None:
+                handed["session"] = request.session
+    return handed

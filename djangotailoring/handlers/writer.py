@@ -22,7 +22,7 @@ from typing import Any
 
 from djangotailoring.handlers.delivery import Batch, Delivery, new_batch_id, report_drop
 from djangotailoring.handlers.guard import in_writer
-from djangotailoring.handlers.handover import HandedRecord
+from djangotailoring.handlers.handover import HandedOver, read
 from djangotailoring.handlers.preparing import PreparedEvent, prepare
 from djangotailoring.handlers.sessionusers import SessionUsers
 
@@ -56,11 +56,11 @@ def take_queued(records: queue.SimpleQueue[Any]) -> Iterator[Any]:
             return
 
 
-def prepare_item(item: HandedRecord | Prepared, sessions: SessionUsers | None) -> PreparedEvent:
+def prepare_item(item: HandedOver | Prepared, sessions: SessionUsers | None) -> PreparedEvent:
     """The prepared event of a queued item."""
     if isinstance(item, Prepared):
         return item.event
-    return prepare(item, sessions)
+    return prepare(read(item), sessions)
 
 
 class BackgroundWriter:

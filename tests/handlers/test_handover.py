@@ -14,7 +14,7 @@ from django.test import AsyncClient, Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
 
-from djangotailoring.handlers.handover import hand_over
+from djangotailoring.handlers.handover import hand_over, read
 from djangotailoring.requestcontext import RequestState, reset_current, set_current
 from djangotailoring.tracking.models import Event
 from tests import handover_views
@@ -139,11 +139,12 @@ def test_hand_over_never_queries_and_holds_plain_values_only(user: User) -> None
     token = set_current(RequestState(request=request, request_id="r1"))
     try:
         with CaptureQueriesContext(connection) as queries:
-            handed = hand_over(record)
+            handed_over = hand_over(record)
     finally:
         reset_current(token)
     assert len(queries) == 0
-    assert_plain(dict(handed))
+    assert_plain(handed_over)
+    handed = read(handed_over)
     assert handed["session"] == client.session.session_key
     assert handed["related"] == ("auth", "user", str(user.pk))
     assert handed["extra"] == {"payload": {"when": [1, 2.5, None], "who": "ann"}}
