@@ -14,6 +14,10 @@ REFERENCES = (
 )
 #: End-to-end throughput of the background EventHandler over bulk_create, per vendor.
 BULK_TARGET = {"sqlite": 1.0, "postgresql": 2.0}
+# A log call to EventHandler costs the caller at most this much more than to NullHandler.
+CALLER_TARGET = 1.2
+# EventHandler's end-to-end cost per event on PostgreSQL, against a bare COPY of the rows.
+COPY_TARGET = 2.0
 DB_LOGGER_TARGET = 30.0
 CREATE_EVENT_TARGET = 1.3
 
@@ -124,7 +128,25 @@ def write_targets(name: str, vendor: str, write: dict[str, Any]) -> list[dict[st
     wanted = BULK_TARGET[vendor]
     ours, raw = micros("create_event"), micros("orm_create")
     check = write["insert_checks"]["create_event"]
+    copy = micros("copy")
+    copy_targets = []
+    if vendor == "postgresql":
+        copy_targets.append(
+            judged(
+                f"EventHandler (background) end-to-end <= {COPY_TARGET:.0f}x COPY",
+                [total, copy],
+                lambda: total <= COPY_TARGET * copy,
+                lambda: f"{total / copy:.2f}x ({total:.1f} us vs COPY {copy:.1f} us per event)",
+            )
+        )
     return [
+        judged(
+            f"EventHandler (background) caller cost <= {CALLER_TARGET}x NullHandler",
+            [caller, null],
+            lambda: caller <= CALLER_TARGET * null,
+            lambda: f"{caller / null:.2f}x ({caller:.1f} us vs NullHandler {null:.1f} us)",
+        ),
+        *copy_targets,
         judged(
             "EventHandler (background) caller cost <= FileHandler",
             [caller, file_, null],
