@@ -26,6 +26,8 @@ from django.conf import settings
 from django.db import DataError, IntegrityError, connections
 from django.db.utils import load_backend
 
+from djangotailoring.handlers.pacing import no_pacing
+
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -117,6 +119,9 @@ class EventStore:
         self._wrapper: BaseDatabaseWrapper | None = None
         self._content_types: dict[tuple[str, str], tuple[int | None, bool]] = {}
         self._pruned_at: datetime.datetime | None = None
+        #: Called once per row of work: the writer thread sets it to step aside now and
+        #: then while the application is busy (see ``djangotailoring.handlers.pacing``).
+        self.pace: Callable[[], None] = no_pacing
 
     # Connection -------------------------------------------------------------------------
 
@@ -242,7 +247,9 @@ class EventStore:
         users = self._existing_users(wrapper, cursor, {e["user"] for e in events} - {None})
         moment = _moment_adapter(wrapper, copying=_copies(wrapper, cursor))
         rows = []
+        pace = self.pace
         for event in events:
+            pace()
             data = event["data"]
             user = event["user"]
             user_id = None
@@ -348,8 +355,10 @@ class EventStore:
         if _copies(wrapper, cursor) and len(rows) >= COPY_FROM:
             table = wrapper.ops.quote_name(Event._meta.db_table)
             columns = ", ".join(wrapper.ops.quote_name(c) for c in _columns(Event, _EVENT_FIELDS))
+            pace = self.pace
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy_:
                 for row in rows:
+                    pace()
                     copy_.write_row(row)
             return
         if wrapper.vendor == "mysql":

@@ -23,6 +23,7 @@ from typing import Any
 from djangotailoring.handlers.delivery import Batch, Delivery, new_batch_id, report_drop
 from djangotailoring.handlers.guard import in_writer
 from djangotailoring.handlers.handover import HandedOver, read
+from djangotailoring.handlers.pacing import Pacer
 from djangotailoring.handlers.preparing import PreparedEvent, prepare
 from djangotailoring.handlers.sessionusers import SessionUsers
 
@@ -94,6 +95,8 @@ class BackgroundWriter:
         # The record the thread has taken while it lingers for more (still queued).
         self._in_hand = 0
         self._sessions = SessionUsers()
+        self._pacer = Pacer(records)
+        delivery.store.pace = self._pacer.tick
         self._abandoned = False
         # Set when the thread has ended, for whatever reason: the handler starts another.
         self.stopped = False
@@ -211,6 +214,7 @@ class BackgroundWriter:
     def _drain(self, item: Any) -> bool:
         """Take ``item`` and everything queued, writing full batches as they form."""
         self._sessions.forget()
+        self._pacer.restart()
         self._in_hand = 0
         while item is not None:
             if item is STOP:
@@ -260,7 +264,9 @@ class BackgroundWriter:
     def _take(self, items: list[Any]) -> None:
         events = []
         sessions = self._sessions
+        tick = self._pacer.tick
         for item in items:
+            tick()
             try:
                 events.append(prepare_item(item, sessions))
             except Exception as error:
