@@ -355,11 +355,8 @@ class EventStore:
         if _copies(wrapper, cursor) and len(rows) >= COPY_FROM:
             table = wrapper.ops.quote_name(Event._meta.db_table)
             columns = ", ".join(wrapper.ops.quote_name(c) for c in _columns(Event, _EVENT_FIELDS))
-            pace = self.pace
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy_:
-                for row in rows:
-                    pace()
-                    copy_.write_row(row)
+                copy_.write(_copy_text(rows, self.pace))
             return
         if wrapper.vendor == "mysql":
             # MySQLdb turns executemany() into multi-row INSERTs that fit its packet size.
@@ -432,6 +429,32 @@ def _encode_json(data: Any) -> str:
         except TypeError:
             pass
     return _encode_with_json(data)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: Any) -> str:
+    """``value`` as a field of COPY's text format (``\\N`` is NULL)."""
+    if value is None:
+        return "\\N"
+    text = value if type(value) is str else str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+def _copy_text(rows: list[tuple[Any, ...]], pace: Callable[[], None]) -> str:
+    """``rows`` in COPY's text format: what ``write_row`` sends, built in one go (faster)."""
+    lines = []
+    field = _copy_field
+    for name, moment, note, content_type, object_id, data, user in rows:
+        pace()
+        lines.append(
+            f"{field(name)}\t{moment.isoformat()}\t{field(note)}\t{field(content_type)}\t"
+            f"{field(object_id)}\t{field(data)}\t{field(user)}\n"
+        )
+    return "".join(lines)
 
 
 def _uuid_hex(text: str) -> str:

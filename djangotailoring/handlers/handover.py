@@ -356,12 +356,28 @@ def _take_event_keys(extras: dict[str, Any], handed: HandedRecord) -> Any:
     return request
 
 
+def _extras(values: HandedOver, ignored: frozenset[str]) -> dict[str, Any]:
+    # Walk back to the last attribute LogRecord.__init__ sets; if the attributes before it
+    # are not exactly those (a record built some other way), look at every attribute.
+    found: list[str] = []
+    position = len(values)
+    for key in reversed(values):
+        position -= 1
+        if key in _BASE_ATTRIBUTES:
+            if position + 1 == _BASE_COUNT:
+                return {key: values[key] for key in reversed(found)}
+            break
+        if key not in ignored:
+            found.append(key)
+    return {key: values[key] for key in values if key not in ignored}
+
+
 def read(values: HandedOver) -> HandedRecord:
     """The :class:`HandedRecord` of what :func:`hand_over` handed over (in the writer)."""
     msg = values["msg"]
     structlog_record = type(msg) is dict and is_event_dict(msg, values["args"])
     ignored = _IGNORED_WITH_EVENT_DICT if structlog_record else _IGNORED
-    extras = {key: values[key] for key in values if key not in ignored}
+    extras = _extras(values, ignored)
     exception = values.get("exc_text")
     if structlog_record:
         message, exception = _from_event_dict(msg, extras, exception)

@@ -356,3 +356,17 @@ def test_json_that_orjson_refuses_is_encoded_by_json() -> None:
     from djangotailoring.handlers.eventstore import _encode_json
 
     assert json.loads(_encode_json({"n": 2**70})) == {"n": 2**70}
+
+
+def test_batches_keep_tabs_newlines_backslashes_and_empty_text(
+    event_handler: HandlerFactory,
+) -> None:
+    # 30 records make a batch that PostgreSQL writes with COPY (text format).
+    handler = event_handler(flush_interval=60)
+    tricky = "a\tb\nc\rd\\e \\N \\\\ end"
+    for i in range(30):
+        log.info("Tricky", extra={"note": f"{tricky} {i}", "detail": tricky, "empty": ""})
+    handler.flush()
+    events = list(Event.objects.filter(name="Tricky").order_by("pk"))
+    assert [event.note for event in events] == [f"{tricky} {i}" for i in range(30)]
+    assert all(event.data["extra"] == {"detail": tricky, "empty": ""} for event in events)
