@@ -42,6 +42,8 @@ __all__ = [
     "EVENT_KEYS",
     "REQUEST_CONTEXT_ATTRIBUTES",
     "REQUEST_KEY",
+    "REQUEST_SESSION_KEY",
+    "REQUEST_USER_KEY",
     "STANDARD_ATTRIBUTES",
     "HandedOver",
     "HandedRecord",
@@ -82,9 +84,19 @@ class RequestRef(NamedTuple):
 
 
 #: What the caller's thread hands over: the record's attributes, made plain, and the
-#: current request (a :class:`RequestRef`) under :data:`REQUEST_KEY`.
+#: current request's context, user key and session key under the ``REQUEST_*`` keys (plain
+#: values only, so that the dict stays invisible to the garbage collector).
 HandedOver = dict[str, Any]
 REQUEST_KEY = "\x00request"
+REQUEST_USER_KEY = "\x00request_user"
+REQUEST_SESSION_KEY = "\x00request_session"
+# The request's context, one string per key: a dict or tuple as a value would make the
+# garbage collector track the handed-over dict.
+_CONTEXT_KEYS = ("id", "method", "path", "remote_addr")
+_CONTEXT_PAIRS = tuple((f"{REQUEST_KEY}_{name}", name) for name in _CONTEXT_KEYS)
+_REQUEST_KEYS = frozenset(
+    {REQUEST_KEY, REQUEST_USER_KEY, REQUEST_SESSION_KEY, *(key for key, _ in _CONTEXT_PAIRS)}
+)
 
 
 class HandedRecord(TypedDict, total=False):
@@ -125,8 +137,8 @@ STANDARD_ATTRIBUTES = _BASE_ATTRIBUTES | {"message", "asctime"} | REQUEST_CONTEX
 # an event dict), and to event dicts by ``ProcessorFormatter``. Elsewhere these are extras.
 _STRUCTLOG_RECORD_META = frozenset({"_logger", "_name"})
 _STRUCTLOG_META = _STRUCTLOG_RECORD_META | {"_record", "_from_structlog"}
-_IGNORED_WITH_EVENT_DICT = STANDARD_ATTRIBUTES | _STRUCTLOG_RECORD_META | {REQUEST_KEY}
-_IGNORED = STANDARD_ATTRIBUTES | {REQUEST_KEY}
+_IGNORED_WITH_EVENT_DICT = STANDARD_ATTRIBUTES | _STRUCTLOG_RECORD_META | _REQUEST_KEYS
+_IGNORED = STANDARD_ATTRIBUTES | _REQUEST_KEYS
 _NOT_EXTRAS_OF_EVENT_DICT = _STRUCTLOG_META | REQUEST_CONTEXT_ATTRIBUTES | {"event"}
 EVENT_KEYS = ("event_name", "note", "user", "related_object")
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
@@ -293,10 +305,11 @@ def hand_over(record: logging.LogRecord) -> HandedOver:
     if args:
         try:
             values["message"] = record.getMessage()
+            values["args"] = ()
         except Exception:
             # A bad format string: the writer keeps the template and its arguments.
             values.pop("message", None)
-        values["args"] = json_safe(args)
+            values["args"] = json_safe(args)
     if type(msg) is not str:
         event_dict: Any = msg
         plain_msg = _plain_event_dict(event_dict, state) if is_event_dict(msg, args) else None
@@ -305,18 +318,23 @@ def hand_over(record: logging.LogRecord) -> HandedOver:
         values["exc_text"] = record.exc_text or _exception_text(record.exc_info)
         values["exc_info"] = None
     if state is not None:
-        values[REQUEST_KEY] = _request_ref(state.request, state)
+        ref = _request_ref(state.request, state)
+        if ref is not None:
+            values[REQUEST_KEY] = True
+            for key, name in _CONTEXT_PAIRS:
+                values[key] = ref.context[name]
+            values[REQUEST_USER_KEY], values[REQUEST_SESSION_KEY] = ref.user, ref.session
     return values
 
 
 def _message(values: HandedOver, extras: dict[str, Any]) -> str:
-    message = values.get("message")
-    if type(message) is str and values["args"]:
-        return message
-    if values["args"]:
+    args = values["args"]
+    if args:
         # The arguments did not fit the template: keep both.
-        extras["args"] = values["args"]
-    return _text(values["msg"])
+        extras["args"] = args
+        return _text(values["msg"])
+    message = values.get("message")
+    return message if type(message) is str else _text(values["msg"])
 
 
 def _from_event_dict(
@@ -394,8 +412,9 @@ def read(values: HandedOver) -> HandedRecord:
     request = _take_event_keys(extras, handed) if extras else None
     if extras:
         handed["extra"] = extras
-    if request is None:
-        request = values.get(REQUEST_KEY)
+    if request is None and REQUEST_KEY in values:
+        context = {name: values[key] for key, name in _CONTEXT_PAIRS}
+        request = RequestRef(context, values[REQUEST_USER_KEY], values[REQUEST_SESSION_KEY])
     if request is not None:
         handed["request"] = request.context
         if "user" not in handed:

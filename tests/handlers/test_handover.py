@@ -150,3 +150,22 @@ def test_hand_over_never_queries_and_holds_plain_values_only(user: User) -> None
     assert handed["extra"] == {"payload": {"when": [1, 2.5, None], "who": "ann"}}
     assert "ValueError: boom" in handed["exception"]
     assert handed["message"] == "Hello x"
+
+
+def test_what_a_request_hands_over_is_invisible_to_the_garbage_collector() -> None:
+    # Containers of plain values only: CPython does not track such a dict, so queued
+    # records never survive into an older generation or count towards a full collection.
+    request = RequestFactory().get("/page/")
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "Seen %s", ("x",), None)
+    record.note = "a note"
+    record.count = 3
+    token = set_current(RequestState(request=request, request_id="r1"))
+    try:
+        handed_over = hand_over(record)
+    finally:
+        reset_current(token)
+    assert not gc.is_tracked(handed_over)
+    handed = read(handed_over)
+    assert handed["request"]["path"] == "/page/"
+    assert handed["message"] == "Seen x"
+    assert handed["extra"] == {"count": 3}
