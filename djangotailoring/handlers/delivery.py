@@ -221,14 +221,15 @@ class Delivery:
         """Seconds until the next retry is due (0 when the database is up)."""
         return max(0.0, self._retry_at - time.monotonic()) if self.down else 0.0
 
-    def deliver(self, batch: Batch) -> bool:
+    def deliver(self, batch: Batch, store: EventStore | None = None) -> bool:
         """Write ``batch`` (refused rows go to the spill file); ``False`` during an outage.
 
         A batch that could not be written is kept by the caller and delivered again later
         with the same marker, so it is committed once whatever the earlier outcome was.
         """
+        store = store or self.store
         try:
-            result = self.write(batch)
+            result = self.write(batch, store)
         except Unavailable as error:
             self._unavailable(batch, error)
             return False
@@ -237,7 +238,7 @@ class Delivery:
             self.spill(result.refused)
         if self.down:
             self._recovered()
-        self._start_replay()
+        self._start_replay(store)
         return True
 
     def write(self, batch: Batch, store: EventStore | None = None) -> WriteResult:
@@ -317,10 +318,10 @@ class Delivery:
 
     # Replay -----------------------------------------------------------------------------
 
-    def _replay_file(self, path: str, result: ReplayResult) -> Iterator[None]:
+    def _replay_file(self, path: str, result: ReplayResult, store: EventStore) -> Iterator[None]:
         clean = True
         for batch_id, events in read_batches(path):
-            written = self.write(Batch(batch_id, cast("list[PreparedEvent]", events)))
+            written = self.write(Batch(batch_id, cast("list[PreparedEvent]", events)), store)
             result.replayed += written.written
             result.skipped += written.already_written
             if written.refused:
@@ -332,7 +333,7 @@ class Delivery:
             os.remove(path)
             result.files.append(path)
 
-    def replay_steps(self, result: ReplayResult) -> Iterator[None]:
+    def replay_steps(self, result: ReplayResult, store: EventStore | None = None) -> Iterator[None]:
         """Replay the spill file one batch per step (the writer interleaves new records).
 
         Raises ``Unavailable`` when the database goes away; what was not written stays in
@@ -345,7 +346,7 @@ class Delivery:
             paths.append(claimed)
         for path in paths:
             if os.path.exists(path):
-                yield from self._replay_file(path, result)
+                yield from self._replay_file(path, result, store or self.store)
 
     def replay(self) -> ReplayResult:
         """Replay the spill file completely (``manage.py replay_events``)."""
@@ -354,20 +355,20 @@ class Delivery:
             pass
         return result
 
-    def _start_replay(self) -> None:
+    def _start_replay(self, store: EventStore) -> None:
         if self._replay is not None or self._replay_checked or not self.replay_on_recovery:
             return
         self._replay_checked = True
         if self.spill_file.exists():
             self._replay_result = ReplayResult()
-            self._replay = self.replay_steps(self._replay_result)
+            self._replay = self.replay_steps(self._replay_result, store)
 
     @property
     def replaying(self) -> bool:
         """Whether a replay is under way (the writer gives it its idle time)."""
         return self._replay is not None
 
-    def replay_step(self) -> None:
+    def replay_step(self, store: EventStore | None = None) -> None:
         """Replay one batch of the spill file, if a replay is under way and the database is up."""
         if self._replay is None or self.down:
             return
@@ -378,7 +379,7 @@ class Delivery:
         except StopIteration:
             self._replay = None
             # Records spilled while this replay ran (a caller's overflow) are next.
-            self._start_replay()
+            self._start_replay(store or self.store)
         except Unavailable:
             # What is left stays in a claimed file, replayed after the next recovery.
             self._replay = None

@@ -121,6 +121,7 @@ class EventHandler(logging.Handler):
             buffer_size=self.buffer_size,
         )
         self._closed = False
+        self._writers_started = 0
 
     # Public --------------------------------------------------------------------------------
 
@@ -228,9 +229,13 @@ class EventHandler(logging.Handler):
 
     def after_fork_in_child(self) -> None:
         """Start afresh in a forked child; the parent's connections are left alone."""
-        old_store, old_immediate = self._delivery.store, self._immediate_store
+        old_stores = {self._delivery.store}
+        if self._writer is not None:
+            old_stores.add(self._writer.store)
+        old_immediate = self._immediate_store
         self._fresh_state()
-        old_store.abandon()
+        for old_store in old_stores:
+            old_store.abandon()
         if old_immediate is not None:
             old_immediate.abandon()
 
@@ -248,6 +253,10 @@ class EventHandler(logging.Handler):
             if self._writer is not None and not self._writer.stopped:
                 return self._writer
             self._closed = False
+            if self._writers_started:
+                # A thread it replaces may still hold the old connection.
+                self._delivery.store = self._new_store()
+            self._writers_started += 1
             writer = BackgroundWriter(
                 records=self._queue,
                 delivery=self._delivery,

@@ -79,6 +79,9 @@ class BackgroundWriter:
     ) -> None:
         self.records = records
         self.delivery = delivery
+        #: This thread's private connection: a replacement writer gets a store of its own,
+        #: so a thread that is stuck or ending never shares a connection with another.
+        self.store = delivery.store
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.buffer_size = buffer_size
@@ -96,15 +99,10 @@ class BackgroundWriter:
         self._in_hand = 0
         self._sessions = SessionUsers()
         self._pacer = Pacer(records)
-        delivery.store.pace = self._pacer.tick
+        self.store.pace = self._pacer.tick
         self._abandoned = False
         # Set when the thread has ended, for whatever reason: the handler starts another.
         self.stopped = False
-
-    @property
-    def store(self) -> Any:
-        """The delivery's store (its private connection)."""
-        return self.delivery.store
 
     # Control, from other threads ---------------------------------------------------------
 
@@ -165,9 +163,11 @@ class BackgroundWriter:
             self.delivery.spill(self.abandon())
             report_drop(0, f"the writer thread failed ({error!r}); what it held was spilled")
         finally:
-            self.stopped = True
-            self.delivery.store.close()
+            self.store.close()
             self._close_thread_connections()
+            # Last: a replacement writer shares the delivery's store, and must not use it
+            # before this thread has let go of it.
+            self.stopped = True
 
     @staticmethod
     def _close_thread_connections() -> None:
@@ -202,7 +202,7 @@ class BackgroundWriter:
             self._write(force=False)
             self._bound()
             if not self._batches:
-                self.delivery.replay_step()
+                self.delivery.replay_step(self.store)
 
     def _linger(self) -> None:
         # Gather what arrives within flush_interval into one transaction, and keep this
@@ -307,7 +307,7 @@ class BackgroundWriter:
             return
         while self._batches:
             batch = self._batches[0]
-            if not self.delivery.deliver(batch):
+            if not self.delivery.deliver(batch, self.store):
                 return
             with self._lock:
                 if self._batches and self._batches[0] is batch:
