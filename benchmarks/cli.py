@@ -77,10 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="delete",
         help="SQLite journal mode (delete is SQLite's default); synchronous is FULL either way",
     )
-    parser.add_argument("--pg-name", default=PostgresServer.name)
-    parser.add_argument("--pg-host", default=PostgresServer.host)
-    parser.add_argument("--pg-port", default=PostgresServer.port)
-    parser.add_argument("--pg-user", default=PostgresServer.user)
+    add_postgres_options(parser, PostgresServer.name)
     parser.add_argument("--json", metavar="FILE", help="also write all results as JSON")
     parser.add_argument(
         "--fail-on-target", action="store_true", help="exit with status 2 when a target fails"
@@ -157,6 +154,14 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "cores": os.cpu_count(),
     }
+
+
+def add_postgres_options(parser: argparse.ArgumentParser, database: str) -> None:
+    """The options that say which PostgreSQL server and database a benchmark uses."""
+    parser.add_argument("--pg-name", default=database)
+    parser.add_argument("--pg-host", default=PostgresServer.host)
+    parser.add_argument("--pg-port", default=PostgresServer.port)
+    parser.add_argument("--pg-user", default=PostgresServer.user)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ import tempfile
 import time
 from typing import Any
 
+from benchmarks.cli import add_postgres_options
 from benchmarks.databases import PostgresServer, postgres_database
 from benchmarks.servers import gcstats, report, verify
 from benchmarks.servers.load import run_wrk, wrk_path
@@ -94,10 +95,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="do not work around uvicorn's missing TCP_NODELAY (see benchmarks/servers/nodelay.py)",
     )
-    parser.add_argument("--pg-name", default=DEFAULT_DB)
-    parser.add_argument("--pg-host", default=PostgresServer.host)
-    parser.add_argument("--pg-port", default=PostgresServer.port)
-    parser.add_argument("--pg-user", default=PostgresServer.user)
+    add_postgres_options(parser, DEFAULT_DB)
     parser.add_argument("--json", metavar="FILE", help="also write every run as JSON")
     parser.add_argument(
         "--fail-on-target", action="store_true", help="exit with status 2 when a target fails"

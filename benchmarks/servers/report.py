@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from benchmarks.report import Summary
 
 LABELS = {
     "null": "logging.NullHandler (floor)",
@@ -31,13 +32,6 @@ TARGETS = (
 )
 #: Full collections EventHandler may add over NullHandler, per 10 s of load.
 GC_ALLOWANCE_PER_10S = 1.0
-
-
-@dataclass
-class Summary:
-    text: str = ""
-    targets: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
 
 
 def metric(run: dict[str, Any], name: str) -> float:
