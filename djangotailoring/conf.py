@@ -21,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "TRACKING_TRUSTED_PROXIES": [],
     "TRACKING_RECORD_CLIENT_ADDRESS": True,
     "TRACKING_AUTH_EVENTS": True,
+    "TRACKING_JOURNAL": True,
+    "TRACKING_JOURNAL_DIR": None,
 }
 
 
@@ -65,6 +67,17 @@ class Settings:
         if isinstance(value, Collection) and not isinstance(value, str):
             return frozenset(str(name) for name in value)
         return frozenset(AUTH_EVENT_NAMES)
+
+    @property
+    def JOURNAL(self) -> bool:
+        """Whether ``EventHandler`` journals records to local disk (``TRACKING_JOURNAL``)."""
+        return bool(self._get("TRACKING_JOURNAL"))
+
+    @property
+    def JOURNAL_DIR(self) -> str | None:
+        """Where ``EventHandler`` keeps its journals (``TRACKING_JOURNAL_DIR``; ``None``: temp)."""
+        value = self._get("TRACKING_JOURNAL_DIR")
+        return None if value is None else str(value)
 
 
 conf = Settings()

@@ -9,6 +9,7 @@ to SQLite and the tests that need that server skip with the reason, unless
 from __future__ import annotations
 
 import os
+import tempfile
 
 from tests.databases import choose_database
 
@@ -17,6 +18,11 @@ DEBUG = False
 USE_TZ = True
 TIME_ZONE = "UTC"
 ALLOWED_HOSTS = ["*"]
+# EventHandler's journals: a folder of this test run's own (inherited by the processes the
+# tests start), never the temp directory's default that other runs share.
+TRACKING_JOURNAL_DIR = os.environ.setdefault(
+    "DJANGOTAILORING_TEST_JOURNAL_DIR", tempfile.mkdtemp(prefix="djangotailoring-test-journal-")
+)
 
 DATABASES, DATABASE_UNAVAILABLE_REASON = choose_database(
     os.environ.get("DJANGOTAILORING_TEST_DB", "sqlite"),

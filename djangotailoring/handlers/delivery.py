@@ -9,6 +9,8 @@ the spill file. It owns, each in one place:
 - rows the database refuses: a refused batch is written row by row, a refused row once
   more without its user and related-object links, and a row refused even then is spilled;
 - the spill file, and its replay (after a recovery, or by ``manage.py replay_events``);
+- the journal's batch markers, and the replay of the journals of processes that died
+  (see :mod:`djangotailoring.handlers.journal`);
 - the counters behind ``EventHandler.stats``.
 
 The writer thread calls it for its batches; a caller's thread only ever spills (when the
@@ -30,7 +32,9 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from djangotailoring.handlers.eventstore import EventStore, Rejected, Unavailable
-from djangotailoring.handlers.preparing import PreparedEvent
+from djangotailoring.handlers.journal import Journal, claim_dead_journals, journal_folder
+from djangotailoring.handlers.preparing import PreparedEvent, prepare
+from djangotailoring.handlers.sessionusers import SessionUsers
 from djangotailoring.handlers.spilling import SpillFile, default_spill_path, read_batches
 from djangotailoring.handlers.stats import Counters, HandlerStats
 from djangotailoring.limits import HANDLER_LOGGER_NAME
@@ -45,6 +49,7 @@ __all__ = [
     "default_spill_path_for",
     "has_spilled",
     "new_batch_id",
+    "replay_journals",
     "replay_spill_file",
     "report_drop",
     "spill_paths",
@@ -54,6 +59,9 @@ __all__ = [
 internal_logger = logging.getLogger(HANDLER_LOGGER_NAME)
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 2.0
+# How often a writer looks for journals of processes that died (it also looks when it
+# starts and when the database comes back).
+JOURNAL_LOOK_INTERVAL = 60.0
 _deliveries: weakref.WeakSet[Delivery] = weakref.WeakSet()
 
 
@@ -69,6 +77,11 @@ class Batch:
     id: str
     events: list[PreparedEvent]
     retried: bool = field(default=False)
+    #: The seqs of the journal's records in this batch (``None``: not from the journal).
+    first: int | None = None
+    last: int | None = None
+    #: Whether the journal has been told that this batch is being written.
+    marked: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,8 @@ class ReplayResult:
     skipped: int = 0
     rejected: int = 0
     files: list[str] = field(default_factory=list)
+    #: Journal lines that could not be read (torn) and were skipped.
+    torn: int = 0
 
     def add(self, other: ReplayResult) -> None:
         """Add ``other``'s totals to these."""
@@ -98,6 +113,7 @@ class ReplayResult:
         self.skipped += other.skipped
         self.rejected += other.rejected
         self.files.extend(other.files)
+        self.torn += other.torn
 
 
 def report_drop(count: int, reason: str) -> None:
@@ -167,6 +183,13 @@ class Delivery:
         self._replay: Iterator[None] | None = None
         self._replay_result = ReplayResult()
         self._replay_checked = False
+        #: The journal of the running writer (``None``: records are kept in memory only).
+        self.journal: Journal | None = None
+        #: Where journals of this database live (``None``: journals are off).
+        self.journal_folder: str | None = None
+        self._journal_replay: Iterator[None] | None = None
+        self._journal_look_at = 0.0
+        self._journal_result = ReplayResult()
         _deliveries.add(self)
 
     # The spill file ---------------------------------------------------------------------
@@ -210,6 +233,10 @@ class Delivery:
             # The writer replays what a caller spilled once it has caught up.
             self._replay_checked = False
 
+    def set_aside(self, batches: list[Batch], *, from_caller: bool = False) -> None:
+        """Keep ``batches`` for later: the journal has its records already, the rest is spilled."""
+        self.spill([batch for batch in batches if batch.first is None], from_caller=from_caller)
+
     # Writing ----------------------------------------------------------------------------
 
     def due(self, *, force: bool = False) -> bool:
@@ -228,6 +255,11 @@ class Delivery:
         with the same marker, so it is committed once whatever the earlier outcome was.
         """
         store = store or self.store
+        journal = self.journal
+        if journal is not None and batch.first is not None and not batch.marked:
+            assert batch.last is not None
+            journal.mark_batch(batch.id, batch.first, batch.last)
+            batch.marked = True
         try:
             result = self.write(batch, store)
         except Unavailable as error:
@@ -236,6 +268,8 @@ class Delivery:
         self.counters.add(persisted=result.written + result.already_written)
         if result.refused:
             self.spill(result.refused)
+        if journal is not None and batch.last is not None:
+            journal.mark_done(batch.id, batch.last)
         if self.down:
             self._recovered()
         self._start_replay(store)
@@ -305,6 +339,7 @@ class Delivery:
         self.down = False
         self._backoff = FIRST_BACKOFF
         self._replay_checked = False
+        self._journal_look_at = 0.0
         if self._spilling:
             self._spilling = False
             internal_logger.warning(
@@ -366,11 +401,24 @@ class Delivery:
     @property
     def replaying(self) -> bool:
         """Whether a replay is under way (the writer gives it its idle time)."""
-        return self._replay is not None
+        return self._replay is not None or self._journal_replay is not None
 
-    def replay_step(self, store: EventStore | None = None) -> None:
-        """Replay one batch of the spill file, if a replay is under way and the database is up."""
-        if self._replay is None or self.down:
+    @property
+    def journal_look_in(self) -> float | None:
+        """Seconds until the writer should look for journals of dead processes again."""
+        if self.journal_folder is None:
+            return None
+        return max(0.0, self._journal_look_at - time.monotonic())
+
+    def replay_step(
+        self, store: EventStore | None = None, sessions: SessionUsers | None = None
+    ) -> None:
+        """Replay one batch of a dead process's journal or of the spill file, if there is one."""
+        if self.down:
+            return
+        if self._journal_step(store or self.store, sessions):
+            return
+        if self._replay is None:
             return
         result = self._replay_result
         before = result.replayed
@@ -389,11 +437,86 @@ class Delivery:
             report_drop(0, f"replaying {self.spill_path} failed ({error!r}); the file is kept")
         self.counters.add(replayed=result.replayed - before)
 
+    # Journals of processes that died -------------------------------------------------------
+
+    def journal_replay_steps(
+        self,
+        result: ReplayResult,
+        store: EventStore,
+        sessions: SessionUsers | None = None,
+        batch_size: int = 2000,
+    ) -> Iterator[None]:
+        """Replay, one batch per step, the journals in ``journal_folder`` whose owner is gone.
+
+        Raises ``Unavailable`` when the database goes away; the journal stays, with marks
+        of what was written, and is replayed (by whoever comes first) later.
+        """
+        folder = self.journal_folder
+        if folder is None:
+            return
+        own = frozenset({self.journal.owner}) if self.journal is not None else frozenset()
+        for claimed in claim_dead_journals(folder, ignore=own):
+            for batch_id, records in claimed.batches(batch_size):
+                events = []
+                for record in records:
+                    try:
+                        events.append(prepare(record, sessions))
+                    except Exception as error:
+                        self.counters.add(dropped=1)
+                        report_drop(1, f"a journal record could not be prepared ({error!r})")
+                written = self.write(Batch(batch_id, events), store)
+                result.replayed += written.written
+                result.skipped += written.already_written
+                if written.refused:
+                    self.spill(written.refused)
+                claimed.mark_done(batch_id)
+                yield
+            result.torn += claimed.torn
+            claimed.remove()
+            result.files.append(claimed.lock_path)
+
+    def _journal_step(self, store: EventStore, sessions: SessionUsers | None) -> bool:
+        """One step of replaying dead journals; ``True`` if there was one to take."""
+        if self._journal_replay is None:
+            if self.journal_folder is None or time.monotonic() < self._journal_look_at:
+                return False
+            self._journal_look_at = time.monotonic() + JOURNAL_LOOK_INTERVAL
+            self._journal_result = ReplayResult()
+            self._journal_replay = self.journal_replay_steps(self._journal_result, store, sessions)
+        result = self._journal_result
+        replayed, torn = result.replayed, result.torn
+        try:
+            next(self._journal_replay)
+        except StopIteration:
+            self._journal_replay = None
+        except Unavailable:
+            # Left, marked as far as it got, for the next look.
+            self._journal_replay = None
+        except Exception as error:
+            self._journal_replay = None
+            report_drop(0, f"replaying a journal in {self.journal_folder} failed ({error!r})")
+        self.counters.add(replayed=result.replayed - replayed, torn=result.torn - torn)
+        return True
+
     # Counters ---------------------------------------------------------------------------
 
     def stats(self, queued: int) -> HandlerStats:
         """The counters now, with ``queued`` records still waiting."""
         return self.counters.snapshot(queued, self.caller_counters)
+
+
+def replay_journals(journal_dir: str, using: str | None = None) -> ReplayResult:
+    """Persist, exactly once, what the journals of dead processes in ``journal_dir`` hold."""
+    store = EventStore(using)
+    try:
+        delivery = Delivery(store)
+        delivery.journal_folder = journal_folder(journal_dir, store.alias)
+        result = ReplayResult()
+        for _ in delivery.journal_replay_steps(result, store, SessionUsers()):
+            pass
+        return result
+    finally:
+        store.close()
 
 
 def replay_spill_file(path: str, using: str | None = None) -> ReplayResult:

@@ -8,14 +8,29 @@ import threading
 from typing import Any
 
 from djangotailoring.handlers import lifecycle
-from djangotailoring.handlers.delivery import Batch, Delivery, new_batch_id
+from djangotailoring.handlers.delivery import Batch, Delivery, internal_logger, new_batch_id
 from djangotailoring.handlers.eventstore import EventStore
 from djangotailoring.handlers.guard import REFUSED_LOGGERS, in_writer, refused
 from djangotailoring.handlers.handover import HandedOver, hand_over, read
+from djangotailoring.handlers.journal import (
+    FSYNC_BATCH,
+    FSYNC_NEVER,
+    Journal,
+    JournalUnavailable,
+    default_journal_dir,
+    encode_record,
+    journal_folder,
+)
 from djangotailoring.handlers.preparing import prepare
 from djangotailoring.handlers.sessionusers import SessionUsers
 from djangotailoring.handlers.stats import HandlerStats
-from djangotailoring.handlers.writer import BackgroundWriter, Prepared, prepare_item, take_queued
+from djangotailoring.handlers.writer import (
+    WAKE,
+    BackgroundWriter,
+    Prepared,
+    prepare_item,
+    take_queued,
+)
 from djangotailoring.requestcontext import in_event_loop
 
 __all__ = ["EventHandler"]
@@ -28,9 +43,13 @@ class EventHandler(logging.Handler):
 
         "handlers": {"events": {"class": "djangotailoring.handlers.EventHandler"}}
 
-    ``emit()`` only captures the record and hands it to a background thread, which writes
-    batches on a database connection of its own, within ``flush_interval`` seconds, whatever
-    the caller's transaction does. While the database is unreachable records are kept in
+    ``emit()`` only captures the record, appends it to the handler's journal (a local file of
+    this process; one ``write()``, no ``fsync``) and leaves it to a background thread, which
+    writes batches on a database connection of its own, within ``flush_interval`` seconds,
+    whatever the caller's transaction does. A record in the journal survives the death of
+    the process: the next process that starts a handler for the same database replays the
+    journal of a process that died, exactly once. While the database is unreachable the
+    backlog stays in the journal. Without a journal (``journal=False``) records are kept in
     memory (up to ``buffer_size``) and retried, then spilled to ``spill_path`` (JSON lines,
     replayed by ``manage.py replay_events`` or, with ``replay_on_recovery``, by the handler).
     ``stats`` counts what became of every record.
@@ -69,6 +88,15 @@ class EventHandler(logging.Handler):
     - ``connection_settings``: entries of ``DATABASES[using]`` to override for the
       handler's own connection (e.g. another ``HOST``, ``USER`` or ``OPTIONS``).
     - ``handle_sigterm``: flush on ``SIGTERM`` and chain to the previous handler (``True``).
+    - ``journal``: journal records to local disk first (default: ``TRACKING_JOURNAL``,
+      ``True``). Immediate handlers write at once and need none.
+    - ``journal_dir``: where the journals are kept (default: ``TRACKING_JOURNAL_DIR``, else
+      a per-user folder in the temp directory; one folder per database inside).
+    - ``journal_fsync``: ``"never"`` (the default: a record survives the process, not a
+      power loss), ``"batch"`` (the writer syncs the journal whenever it has read records)
+      or a number of seconds between syncs. The writer syncs, never the caller.
+    - ``journal_max_bytes``: most bytes a journal holds before new records are kept in
+      memory only (512 MiB).
     """
 
     def __init__(
@@ -87,10 +115,24 @@ class EventHandler(logging.Handler):
         connect_timeout: float = 5.0,
         connection_settings: dict[str, Any] | None = None,
         handle_sigterm: bool = True,
+        journal: bool | None = None,
+        journal_dir: str | None = None,
+        journal_fsync: str | float = FSYNC_NEVER,
+        journal_max_bytes: int = 512 * 1024 * 1024,
     ) -> None:
         super().__init__(level)
         if batch_size < 1 or queue_size < 1 or buffer_size < 1:
             raise ValueError("batch_size, queue_size and buffer_size must be at least 1.")
+        if journal_fsync not in (FSYNC_NEVER, FSYNC_BATCH) and not (
+            isinstance(journal_fsync, (int, float))
+            and not isinstance(journal_fsync, bool)
+            and journal_fsync > 0
+        ):
+            raise ValueError(
+                "journal_fsync must be 'never', 'batch' or a number of seconds above 0."
+            )
+        if journal_max_bytes < 1:
+            raise ValueError("journal_max_bytes must be at least 1.")
         self.using = using
         self.batch_size = batch_size
         self.flush_interval = flush_interval
@@ -103,6 +145,10 @@ class EventHandler(logging.Handler):
         self.connection_settings = connection_settings
         self.handle_sigterm = handle_sigterm
         self._spill_path = spill_path
+        self.journal = journal
+        self.journal_dir = journal_dir
+        self.journal_fsync = journal_fsync
+        self.journal_max_bytes = journal_max_bytes
         self._fresh_state()
         lifecycle.register(self)
         if handle_sigterm:
@@ -122,6 +168,7 @@ class EventHandler(logging.Handler):
         )
         self._closed = False
         self._writers_started = 0
+        self._journal: Journal | None = None
 
     # Public --------------------------------------------------------------------------------
 
@@ -129,6 +176,25 @@ class EventHandler(logging.Handler):
     def spill_path(self) -> str:
         """The spill file of this handler."""
         return self._delivery.spill_path
+
+    @property
+    def journaling(self) -> bool:
+        """Whether records go to a journal first (``journal``, else ``TRACKING_JOURNAL``)."""
+        if self.immediate:
+            return False
+        if self.journal is not None:
+            return self.journal
+        from djangotailoring.conf import conf
+
+        return conf.JOURNAL
+
+    @property
+    def journal_folder(self) -> str:
+        """The folder of this handler's journals (and of every process's for its database)."""
+        from djangotailoring.conf import conf
+
+        base = self.journal_dir or conf.JOURNAL_DIR or default_journal_dir()
+        return journal_folder(base, self._delivery.store.alias)
 
     @property
     def stats(self) -> HandlerStats:
@@ -174,6 +240,13 @@ class EventHandler(logging.Handler):
             if writer is None:
                 self._overflow(item)
                 return
+        journal = writer.journal
+        if journal is not None and journal.append(encode_record(read(item))):
+            if writer.waiting:
+                writer.waiting = False
+                self._queue.put(WAKE)
+            return
+        # No journal, or the disk refused the record: it is kept in memory.
         self._queue.put(item)
         if waiting >= writer.pressure:
             writer.wake()
@@ -201,9 +274,13 @@ class EventHandler(logging.Handler):
             writer.flush(timeout)
 
     def shutdown_flush(self) -> None:
-        """Flush within ``shutdown_timeout``; spill whatever is still not written."""
+        """Flush within ``shutdown_timeout``; spill whatever is still not written.
+
+        With a journal nothing needs spilling: what is not written is in the journal, and
+        the next process replays it should this one end now.
+        """
         writer = self._writer
-        if writer is None or writer.flush(self.shutdown_timeout):
+        if writer is None or writer.flush(self.shutdown_timeout) or writer.journal is not None:
             return
         self._writer = None
         self._spill_leftovers(writer)
@@ -219,8 +296,11 @@ class EventHandler(logging.Handler):
                 if writer.flush(timeout):
                     writer.stop(timeout)
                 # Whatever the writer could not finish in time, or was handed over while it
-                # stopped, goes to the spill file.
+                # stopped, goes to the spill file (or stays in the journal, for a replay).
                 self._spill_leftovers(writer)
+            journal, self._journal = self._journal, None
+            if journal is not None:
+                journal.close()
             store, self._immediate_store = self._immediate_store, None
             if store is not None:
                 store.close()
@@ -233,7 +313,10 @@ class EventHandler(logging.Handler):
         if self._writer is not None:
             old_stores.add(self._writer.store)
         old_immediate = self._immediate_store
+        old_journal = self._journal
         self._fresh_state()
+        if old_journal is not None:
+            old_journal.forget_after_fork()
         for old_store in old_stores:
             old_store.abandon()
         if old_immediate is not None:
@@ -257,6 +340,7 @@ class EventHandler(logging.Handler):
                 # A thread it replaces may still hold the old connection.
                 self._delivery.store = self._new_store()
             self._writers_started += 1
+            journal = self._open_journal()
             writer = BackgroundWriter(
                 records=self._queue,
                 delivery=self._delivery,
@@ -264,12 +348,52 @@ class EventHandler(logging.Handler):
                 flush_interval=self.flush_interval,
                 buffer_size=self.buffer_size,
                 pressure=max(1, self.queue_size // 2),
+                journal=journal,
             )
             writer.start()
             self._writer = writer
         if self.handle_sigterm:
             lifecycle.install_sigterm()
         return writer
+
+    def _open_journal(self) -> Journal | None:
+        """A new journal for a new writer; the one before is left for a replay."""
+        old, self._journal = self._journal, None
+        if old is not None:
+            # Its writer ended: what it had not written is replayed like a dead process's.
+            old.release()
+        delivery = self._delivery
+        delivery.journal = None
+        if not self.journaling:
+            delivery.journal_folder = None
+            return None
+        try:
+            folder = self.journal_folder
+            journal = Journal(
+                folder,
+                fsync=self.journal_fsync,
+                max_bytes=self.journal_max_bytes,
+                on_refused=self._journal_refused,
+            )
+        except (JournalUnavailable, OSError) as error:
+            delivery.journal_folder = None
+            internal_logger.warning(
+                "EventHandler cannot keep a journal (%s): records are kept in memory until "
+                "they are written.",
+                error,
+            )
+            return None
+        delivery.journal_folder = folder
+        delivery.journal = self._journal = journal
+        return journal
+
+    def _journal_refused(self, reason: str) -> None:
+        internal_logger.warning(
+            "EventHandler cannot append to its journal in %s (%s): records are kept in "
+            "memory until it can.",
+            self._delivery.journal_folder,
+            reason,
+        )
 
     def _running_writer(self) -> BackgroundWriter | None:
         """The writer, started if need be; ``None`` when no thread can be started."""
@@ -287,7 +411,7 @@ class EventHandler(logging.Handler):
         events = [prepare_item(item, None) for item in take_queued(self._queue) if _is_record(item)]
         if events:
             batches.append(Batch(new_batch_id(), events))
-        self._delivery.spill(batches, from_caller=True)
+        self._delivery.set_aside(batches, from_caller=True)
 
     def _write_now(self, item: HandedOver) -> None:
         in_writer.active = True

@@ -22,6 +22,8 @@ class HandlerStats:
       (each drop is also reported on standard error).
     - ``replayed``: Events written from the spill file (after an outage or a restart).
     - ``queued``: records handed over and not yet persisted or spilled.
+    - ``torn``: lines of a journal that could not be read (cut short by a crash or a full
+      disk) and were skipped.
     """
 
     persisted: int = 0
@@ -30,6 +32,7 @@ class HandlerStats:
     dropped: int = 0
     replayed: int = 0
     queued: int = 0
+    torn: int = 0
 
 
 class Counters:
@@ -47,6 +50,7 @@ class Counters:
         self.spilled = 0
         self.dropped = 0
         self.replayed = 0
+        self.torn = 0
 
     def add(
         self,
@@ -56,6 +60,7 @@ class Counters:
         spilled: int = 0,
         dropped: int = 0,
         replayed: int = 0,
+        torn: int = 0,
     ) -> None:
         """Add to the totals."""
         with self._lock:
@@ -64,6 +69,7 @@ class Counters:
             self.spilled += spilled
             self.dropped += dropped
             self.replayed += replayed
+            self.torn += torn
 
     def snapshot(self, queued: int, *others: Counters) -> HandlerStats:
         """The totals now, with those of ``others`` and ``queued`` records still waiting."""
@@ -75,4 +81,5 @@ class Counters:
             dropped=sum(counters.dropped for counters in every),
             replayed=sum(counters.replayed for counters in every),
             queued=queued,
+            torn=sum(counters.torn for counters in every),
         )

@@ -1,12 +1,16 @@
 """The background writer of ``EventHandler``: waiting, batching, flushing and stopping.
 
-One daemon thread per handler takes handed-over records from a queue, prepares them, and
-gives them in batches to its :class:`~djangotailoring.handlers.delivery.Delivery`. It never
+One daemon thread per handler takes handed-over records from its journal (and from a queue,
+when the journal is off or the disk refused a record), prepares them, and gives them in
+batches to its :class:`~djangotailoring.handlers.delivery.Delivery`. It never
 waits for a batch to fill: a record is written ``flush_interval`` after it arrived at the
 latest (sooner when a flush is asked for or the queue fills up), together with whatever
 arrived meanwhile. While the database is unreachable it keeps batches in memory (the
 delivery retries them with backoff) up to ``buffer_size`` records and spills the oldest
 beyond that; a flush request that cannot be met by the database is met by the spill file.
+With a journal, the backlog of an outage stays on disk: the writer reads no further than
+the batches it is retrying, and a flush that the database cannot meet is met by the
+journal, which the next process replays should this one die.
 """
 
 from __future__ import annotations
@@ -23,13 +27,16 @@ from typing import Any
 from djangotailoring.handlers.delivery import Batch, Delivery, new_batch_id, report_drop
 from djangotailoring.handlers.guard import in_writer
 from djangotailoring.handlers.handover import HandedOver, read
+from djangotailoring.handlers.journal import Journal, JournalReader
 from djangotailoring.handlers.pacing import Pacer
 from djangotailoring.handlers.preparing import PreparedEvent, prepare
 from djangotailoring.handlers.sessionusers import SessionUsers
 
-__all__ = ["STOP", "BackgroundWriter", "FlushRequest", "Prepared", "take_queued"]
+__all__ = ["STOP", "WAKE", "BackgroundWriter", "FlushRequest", "Prepared", "take_queued"]
 
 STOP = object()
+#: Put in the queue by a caller that journaled a record while the writer was waiting.
+WAKE = object()
 
 
 class FlushRequest:
@@ -76,8 +83,14 @@ class BackgroundWriter:
         flush_interval: float,
         buffer_size: int,
         pressure: int,
+        journal: Journal | None = None,
     ) -> None:
         self.records = records
+        self.journal = journal
+        self._reader = JournalReader(journal) if journal is not None else None
+        #: Set while the thread waits for the queue: a caller that journals a record then
+        #: wakes it with ``WAKE``.
+        self.waiting = False
         self.delivery = delivery
         #: This thread's private connection: a replacement writer gets a store of its own,
         #: so a thread that is stuck or ending never shares a connection with another.
@@ -93,6 +106,8 @@ class BackgroundWriter:
         self._lock = threading.RLock()
         self._batches: deque[Batch] = deque()
         self._open: list[PreparedEvent] = []
+        self._open_first: int | None = None
+        self._open_last: int | None = None
         self._wake = threading.Event()
         self._held = 0
         # The record the thread has taken while it lingers for more (still queued).
@@ -112,8 +127,10 @@ class BackgroundWriter:
 
     @property
     def held(self) -> int:
-        """Records the writer has taken and not yet written or spilled."""
-        return self._held + self._in_hand
+        """Records the writer has taken (or not yet read from its journal) and not written."""
+        reader = self._reader
+        behind = reader.behind if reader is not None else 0
+        return self._held + self._in_hand + behind
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything handed over before now is committed or spilled."""
@@ -145,11 +162,9 @@ class BackgroundWriter:
         """Take everything the thread holds away from it (it is stuck or gone)."""
         with self._lock:
             self._abandoned = True
+            self._seal()
             batches = list(self._batches)
-            if self._open:
-                batches.append(Batch(new_batch_id(), self._open))
             self._batches.clear()
-            self._open = []
             self._held = 0
         return batches
 
@@ -160,9 +175,11 @@ class BackgroundWriter:
         try:
             self._loop()
         except BaseException as error:
-            self.delivery.spill(self.abandon())
-            report_drop(0, f"the writer thread failed ({error!r}); what it held was spilled")
+            self.delivery.set_aside(self.abandon())
+            report_drop(0, f"the writer thread failed ({error!r}); what it held was set aside")
         finally:
+            if self._reader is not None:
+                self._reader.close()
             self.store.close()
             self._close_thread_connections()
             # Last: a replacement writer shares the delivery's store, and must not use it
@@ -183,14 +200,26 @@ class BackgroundWriter:
             return self.delivery.retry_in
         if self.delivery.replaying:
             return 0.0
-        return None
+        return self.delivery.journal_look_in
+
+    def _wait(self) -> Any:
+        # Callers that journal a record wake the thread only while it waits here.
+        self.waiting = True
+        reader = self._reader
+        try:
+            if reader is not None and reader.behind and not self._batches:
+                return WAKE
+            return self.records.get(timeout=self._idle_timeout())
+        except queue.Empty:
+            return None
+        finally:
+            self.waiting = False
 
     def _loop(self) -> None:
+        if self.journal is not None:
+            self.delivery.replay_step(self.store, self._sessions)
         while not self._abandoned:
-            try:
-                item = self.records.get(timeout=self._idle_timeout())
-            except queue.Empty:
-                item = None
+            item = self._wait()
             if item is not None and item is not STOP and not isinstance(item, FlushRequest):
                 self._in_hand = 1
                 self._linger()
@@ -202,7 +231,7 @@ class BackgroundWriter:
             self._write(force=False)
             self._bound()
             if not self._batches:
-                self.delivery.replay_step(self.store)
+                self.delivery.replay_step(self.store, self._sessions)
 
     def _linger(self) -> None:
         # Gather what arrives within flush_interval into one transaction, and keep this
@@ -224,6 +253,9 @@ class BackgroundWriter:
                 self._serve(item)
                 item = self._next()
                 continue
+            if item is WAKE:
+                item = self._next()
+                continue
             run, item = self._gather(item)
             self._take(run)
             if len(self._open) >= self.batch_size:
@@ -232,6 +264,7 @@ class BackgroundWriter:
                 self._bound()
             if item is None:
                 item = self._next()
+        self._pull()
         self._seal()
         return True
 
@@ -251,24 +284,62 @@ class BackgroundWriter:
                 break
             if item is STOP or isinstance(item, FlushRequest):
                 return run, item
+            if item is WAKE:
+                continue
             run.append(item)
             room -= 1
         return run, None
 
     def _serve(self, request: FlushRequest) -> None:
+        self._pull()
         self._seal()
         self._write(force=True)
-        self.delivery.spill(self._take_all())
+        self._set_aside()
         request.done.set()
 
-    def _take(self, items: list[Any]) -> None:
+    def _set_aside(self) -> None:
+        """Spill what only memory holds; what the journal holds stays, to be retried."""
+        if self.journal is None:
+            self.delivery.spill(self._take_all())
+            return
+        with self._lock:
+            kept = [batch for batch in self._batches if batch.first is not None]
+            loose = [batch for batch in self._batches if batch.first is None]
+            self._batches = deque(kept)
+            self._held -= sum(len(batch.events) for batch in loose)
+        self.delivery.spill(loose)
+
+    def _pull(self) -> None:
+        """Take what the journal holds, batch by batch, while the database takes them."""
+        reader = self._reader
+        if reader is None:
+            return
+        # During an outage the backlog stays on disk: memory holds the batches in retry only.
+        while not (self._batches and self.delivery.down):
+            taken = reader.take(self.batch_size - len(self._open))
+            if not taken:
+                break
+            self._take_journaled(taken)
+            if len(self._open) >= self.batch_size:
+                self._seal()
+                self._write(force=False)
+        if reader.torn:
+            self.delivery.counters.add(torn=reader.torn)
+            reader.torn = 0
+        assert self.journal is not None
+        self.journal.sync_if_due()
+
+    def _take(self, items: list[Any], *, journaled: bool = False) -> None:
+        """Prepare queued items (or records read from the journal) into the open batch."""
         events = []
         sessions = self._sessions
         tick = self._pacer.tick
         for item in items:
             tick()
             try:
-                events.append(prepare_item(item, sessions))
+                events.append(
+                    prepare(item, sessions) if journaled else prepare_item(item, sessions)
+                )
             except Exception as error:
                 # One bad record must not stop the writer.
                 self.delivery.counters.add(dropped=1)
@@ -277,11 +348,27 @@ class BackgroundWriter:
             self._open.extend(events)
             self._held += len(events)
 
+    def _take_journaled(self, taken: list[tuple[int, Any]]) -> None:
+        """Prepare records read from the journal; the open batch covers their seqs."""
+        first, last = taken[0][0], taken[-1][0]
+        self._take([record for _, record in taken], journaled=True)
+        if self._open_first is None:
+            self._open_first = first
+        self._open_last = last
+        if not self._open:
+            # Every one of them was dropped: nothing to write, but they are done with.
+            assert self.journal is not None
+            self.journal.advance(last)
+            self._open_first = self._open_last = None
+
     def _seal(self) -> None:
         with self._lock:
             if self._open:
-                self._batches.append(Batch(new_batch_id(), self._open))
+                self._batches.append(
+                    Batch(new_batch_id(), self._open, first=self._open_first, last=self._open_last)
+                )
                 self._open = []
+                self._open_first = self._open_last = None
 
     def _take_all(self) -> list[Batch]:
         self._seal()
@@ -296,11 +383,12 @@ class BackgroundWriter:
         for item in take_queued(self.records):
             if isinstance(item, FlushRequest):
                 self._serve(item)
-            elif item is not STOP:
+            elif item is not STOP and item is not WAKE:
                 self._take([item])
+        self._pull()
         self._seal()
         self._write(force=True)
-        self.delivery.spill(self._take_all())
+        self._set_aside()
 
     def _write(self, *, force: bool) -> None:
         if not self._batches or not self.delivery.due(force=force):
@@ -320,7 +408,8 @@ class BackgroundWriter:
             return
         victims = []
         with self._lock:
-            while over > 0 and self._batches:
+            # What the journal holds is not in memory for long: only the rest is bounded.
+            while over > 0 and self._batches and self._batches[0].first is None:
                 batch = self._batches.popleft()
                 self._held -= len(batch.events)
                 over -= len(batch.events)

@@ -44,7 +44,15 @@ def spill_path(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def event_handler(transactional_db: None, spill_path: str) -> Iterator[HandlerFactory]:
+def journal_dir(tmp_path: Path) -> str:
+    """A journal folder of the test's own (no test replays another's journal)."""
+    return str(tmp_path / "journal")
+
+
+@pytest.fixture
+def event_handler(
+    transactional_db: None, spill_path: str, journal_dir: str
+) -> Iterator[HandlerFactory]:
     """Configure logging with an EventHandler (``handler(**options)``); closed after the test.
 
     Requested after ``transactional_db`` so that the handler is closed (its writer stopped,
@@ -54,6 +62,7 @@ def event_handler(transactional_db: None, spill_path: str) -> Iterator[HandlerFa
 
     def make(loggers: tuple[str, ...] = ("app",), **options: Any) -> EventHandler:
         options.setdefault("spill_path", spill_path)
+        options.setdefault("journal_dir", journal_dir)
         config = logging_config(options, loggers)
         if "root" in loggers:
             config["root"] = config["loggers"].pop("root")

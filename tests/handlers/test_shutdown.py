@@ -78,6 +78,8 @@ def start_child(
 ) -> subprocess.Popen[str]:
     handler.setdefault("flush_interval", 60)
     handler.setdefault("spill_path", spill_path)
+    # A journal folder of the test's own, next to its spill file.
+    handler.setdefault("journal_dir", os.path.join(os.path.dirname(spill_path), "journal"))
     options = {
         "logging": logging_config(handler),
         "records": records,
@@ -150,6 +152,7 @@ def test_sigterm_spills_what_it_cannot_write_in_time(
         spill_path,
         records=50,
         then="wait",
+        journal=False,
         connection_settings=unreachable_settings(),
         connect_timeout=1,
         shutdown_timeout=2,
@@ -223,7 +226,7 @@ def test_stuck_writer_is_relieved_by_spilling_and_replay_stays_exactly_once(
         return real(store, batch_id, events)
 
     monkeypatch.setattr(EventStore, "write", stuck)
-    handler = event_handler(shutdown_timeout=0.5, replay_on_recovery=False)
+    handler = event_handler(journal=False, shutdown_timeout=0.5, replay_on_recovery=False)
     log = logging.getLogger("app")
     for i in range(10):
         log.info("Stuck", extra={"i": i})

@@ -25,7 +25,7 @@ def spilled_lines(path: str) -> list[dict[str, object]]:
 def test_flush_during_outage_spills_and_returns(
     event_handler: HandlerFactory, outage: Outage, spill_path: str
 ) -> None:
-    handler = event_handler(replay_on_recovery=False)
+    handler = event_handler(journal=False, replay_on_recovery=False)
     outage.down()
     for i in range(100):
         log.info("Spilled", extra={"i": i})
@@ -42,7 +42,7 @@ def test_flush_during_outage_spills_and_returns(
 def test_spill_file_is_private(
     event_handler: HandlerFactory, outage: Outage, spill_path: str
 ) -> None:
-    handler = event_handler(replay_on_recovery=False)
+    handler = event_handler(journal=False, replay_on_recovery=False)
     outage.down()
     log.info("Secret")
     handler.flush()
@@ -52,7 +52,7 @@ def test_spill_file_is_private(
 def test_records_beyond_the_buffer_are_spilled_while_retrying(
     event_handler: HandlerFactory, outage: Outage
 ) -> None:
-    handler = event_handler(buffer_size=100, batch_size=50, flush_interval=0.01)
+    handler = event_handler(journal=False, buffer_size=100, batch_size=50, flush_interval=0.01)
     outage.down()
     for i in range(1000):
         log.info("Buffered", extra={"i": i})
@@ -69,7 +69,7 @@ def test_records_beyond_the_buffer_are_spilled_while_retrying(
 def test_replay_events_persists_a_spill_file_exactly_once(
     event_handler: HandlerFactory, outage: Outage, spill_path: str
 ) -> None:
-    handler = event_handler(replay_on_recovery=False)
+    handler = event_handler(journal=False, replay_on_recovery=False)
     outage.down()
     for i in range(30):
         log.info("Replayed", extra={"i": i})
@@ -87,7 +87,7 @@ def test_replay_events_persists_a_spill_file_exactly_once(
 def test_replay_skips_batches_that_were_committed_already(
     event_handler: HandlerFactory, outage: Outage, spill_path: str
 ) -> None:
-    handler = event_handler(replay_on_recovery=False)
+    handler = event_handler(journal=False, replay_on_recovery=False)
     outage.down()
     for i in range(10):
         log.info("Twice", extra={"i": i})
@@ -108,7 +108,7 @@ def test_replay_skips_batches_that_were_committed_already(
 def test_replay_events_defaults_to_the_configured_spill_file(
     event_handler: HandlerFactory, outage: Outage
 ) -> None:
-    handler = event_handler(replay_on_recovery=False)
+    handler = event_handler(journal=False, replay_on_recovery=False)
     outage.down()
     log.info("Configured")
     handler.flush()
@@ -120,7 +120,7 @@ def test_replay_events_defaults_to_the_configured_spill_file(
 def test_replay_events_fails_clearly_while_database_is_unreachable(
     event_handler: HandlerFactory, outage: Outage, spill_path: str
 ) -> None:
-    handler = event_handler(replay_on_recovery=False)
+    handler = event_handler(journal=False, replay_on_recovery=False)
     outage.down()
     log.info("StillDown")
     handler.flush()
@@ -134,7 +134,7 @@ def test_replay_events_fails_clearly_while_database_is_unreachable(
 def test_handler_replays_automatically_after_recovery(
     event_handler: HandlerFactory, outage: Outage, spill_path: str
 ) -> None:
-    handler = event_handler(flush_interval=0.01)
+    handler = event_handler(journal=False, flush_interval=0.01)
     outage.down()
     for i in range(20):
         log.info("AutoReplayed", extra={"i": i})
@@ -154,7 +154,7 @@ def test_handler_replays_automatically_after_recovery(
 def test_outage_and_recovery_are_logged_as_warnings(
     event_handler: HandlerFactory, outage: Outage, caplog: pytest.LogCaptureFixture
 ) -> None:
-    handler = event_handler(replay_on_recovery=False)
+    handler = event_handler(journal=False, replay_on_recovery=False)
     caplog.set_level(logging.WARNING, logger="djangotailoring.handlers")
     outage.down()
     log.info("Lost?")
@@ -173,7 +173,7 @@ def test_outage_and_recovery_are_logged_as_warnings(
 def test_failed_spill_counts_and_reports_drops(
     event_handler: HandlerFactory, outage: Outage, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    handler = event_handler(spill_path=os.path.join(os.devnull, "events.jsonl"))
+    handler = event_handler(journal=False, spill_path=os.path.join(os.devnull, "events.jsonl"))
     outage.down()
     for i in range(5):
         log.info("Dropped", extra={"i": i})
@@ -185,7 +185,7 @@ def test_failed_spill_counts_and_reports_drops(
 def test_queue_overflow_spills_in_the_caller(
     event_handler: HandlerFactory, outage: Outage, spill_path: str
 ) -> None:
-    handler = event_handler(queue_size=10, flush_interval=60, replay_on_recovery=False)
+    handler = event_handler(journal=False, queue_size=10, flush_interval=60, replay_on_recovery=False)
     outage.down()
     for i in range(200):
         log.info("Overflowed", extra={"i": i})
@@ -199,7 +199,7 @@ def test_queue_overflow_spills_in_the_caller(
 def test_overflow_is_replayed_once_the_writer_has_caught_up(
     event_handler: HandlerFactory, spill_path: str
 ) -> None:
-    handler = event_handler(queue_size=10, flush_interval=0.01)
+    handler = event_handler(journal=False, queue_size=10, flush_interval=0.01)
     for i in range(300):
         log.info("Burst", extra={"i": i})
     handler.flush()
@@ -219,7 +219,7 @@ def test_overflow_is_replayed_once_the_writer_has_caught_up(
 def test_replay_events_dry_run_only_counts(
     event_handler: HandlerFactory, outage: Outage, spill_path: str
 ) -> None:
-    handler = event_handler(replay_on_recovery=False)
+    handler = event_handler(journal=False, replay_on_recovery=False)
     outage.down()
     for i in range(7):
         log.info("Counted", extra={"i": i})
@@ -241,7 +241,7 @@ def test_records_are_spilled_when_no_writer_thread_can_start(
         raise RuntimeError("can't create new thread at interpreter shutdown")
 
     monkeypatch.setattr(BackgroundWriter, "start", refuse)
-    handler = event_handler()
+    handler = event_handler(journal=False)
     log.info("AtShutdown")
     assert handler.stats.spilled == 1
     assert spilled_lines(spill_path)[0]["event"]["name"] == "AtShutdown"  # type: ignore[index]

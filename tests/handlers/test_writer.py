@@ -283,7 +283,7 @@ def test_a_failing_writer_spills_what_it_holds(
         raise RuntimeError("a bug in the writer")
 
     monkeypatch.setattr(BackgroundWriter, "_write", broken)
-    handler = event_handler(replay_on_recovery=False)
+    handler = event_handler(journal=False, replay_on_recovery=False)
     for i in range(3):
         log.info("Held", extra={"i": i})
     handler.flush(timeout=5)

@@ -1,0 +1,670 @@
+"""The journal: every record handed to ``EventHandler``, on local disk before the writer sees it.
+
+Each handler of each process appends what its callers log to a journal of its own, one
+``write()`` per record (no ``fsync`` unless asked for): once that call has returned, the
+record is in the kernel's page cache and survives the death of the process by any means.
+The writer thread reads the journal back, writes batches, and marks them in the journal;
+segments whose records are all committed are deleted. The journal of a process that died
+is replayed, exactly once, by the next process that starts a handler for the same database
+(or by ``manage.py replay_events``).
+
+Layout, in the folder of one database (``<journal_dir>/<alias>-<digest>/``)::
+
+    <owner>.lock             locked (flock, exclusive) by the owner for as long as it lives
+    <owner>.<n>.journal      segments n = 0, 1, 2, ...; a new one every ``SEGMENT_BYTES``
+
+The kernel releases the lock when the owner dies, so a journal whose lock can be taken
+belongs to nobody alive (no process id is trusted). Lines of format version 1::
+
+    J1 {"owner": ..., "segment": n, "pid": ..., "created": ...}   first line of a segment
+    R <seq> <record as JSON>                                     a record handed over
+    B <batch id> <first seq> <last seq>                          a batch about to be written
+    D <batch id>                                                 that batch is committed
+
+A batch's marker is committed with its rows (see ``WrittenBatch``), so a replay writes an
+unfinished batch under its own id, and the database skips it if it was committed after all.
+Records that no batch covers are marked before they are written by the replay, so that a
+replay that dies half-way is itself replayed exactly once. A line that cannot be read (torn
+by a crash or a full disk) is skipped and counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - no flock (Windows): the journal stays off
+    fcntl = None  # type: ignore[assignment]
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; json is the fallback
+    orjson = None  # type: ignore[assignment]
+
+from djangotailoring.limits import HANDLER_LOGGER_NAME
+
+__all__ = [
+    "FORMAT_VERSION",
+    "SEGMENT_BYTES",
+    "ClaimedJournal",
+    "Journal",
+    "JournalReader",
+    "JournalUnavailable",
+    "claim_dead_journals",
+    "decode_record",
+    "default_journal_dir",
+    "encode_record",
+    "journal_folder",
+]
+
+FORMAT_VERSION = 1
+SEGMENT_BYTES = 8 * 1024 * 1024
+HEADER = b"J%d " % FORMAT_VERSION
+LOCK_SUFFIX = ".lock"
+SEGMENT_SUFFIX = ".journal"
+internal_logger = logging.getLogger(HANDLER_LOGGER_NAME)
+
+FSYNC_NEVER = "never"
+FSYNC_BATCH = "batch"
+
+
+class JournalUnavailable(Exception):
+    """The journal cannot be used here (no ``flock``, a folder that cannot be written)."""
+
+
+# Encoding ---------------------------------------------------------------------------------
+
+_json_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+# Marks JSON written by the json module: orjson would read its integers beyond 64 bits as
+# floats.
+_BY_JSON = b"j"
+
+
+def encode_record(handed: Mapping[str, Any]) -> bytes:
+    """A handed-over record as one line of JSON (no newline in it)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(handed)
+        except TypeError:
+            # Beyond orjson: an integer over 64 bits, a lone surrogate. json escapes them.
+            pass
+    return _BY_JSON + _json_dumps(handed).encode("ascii")
+
+
+def decode_record(data: bytes) -> Any:
+    """The record of a journal line, as :func:`encode_record` wrote it."""
+    if data[:1] == _BY_JSON:
+        return json.loads(data[1:])
+    if orjson is not None:
+        return orjson.loads(data)
+    return json.loads(data)  # pragma: no cover - orjson is a dependency
+
+
+# Where journals live ----------------------------------------------------------------------
+
+
+def default_journal_dir() -> str:
+    """The journal folder used when none is configured: per user, in the temp directory."""
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    return os.path.join(tempfile.gettempdir(), f"djangotailoring-journal-{user}")
+
+
+def journal_folder(journal_dir: str, alias: str) -> str:
+    """The folder of the journals of database ``alias`` (one per database server and name)."""
+    from django.db import connections
+
+    config = connections.settings[alias]
+    identity = "|".join(str(config.get(key, "")) for key in ("ENGINE", "NAME", "HOST", "PORT"))
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    return os.path.join(journal_dir, f"{alias}-{digest}")
+
+
+def _segment_path(folder: str, owner: str, number: int) -> str:
+    return os.path.join(folder, f"{owner}.{number:06d}{SEGMENT_SUFFIX}")
+
+
+def _segments_of(folder: str, owner: str) -> list[tuple[int, str]]:
+    found = []
+    prefix = os.path.join(glob.escape(folder), glob.escape(owner))
+    for path in glob.glob(f"{prefix}.*{SEGMENT_SUFFIX}"):
+        number = os.path.basename(path)[len(owner) + 1 : -len(SEGMENT_SUFFIX)]
+        if number.isdigit():
+            found.append((int(number), path))
+    return sorted(found)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+# The owner's side -------------------------------------------------------------------------
+
+
+@dataclass
+class Segment:
+    """One file of a live journal: its number, path and the seq of its first record."""
+
+    number: int
+    path: str
+    first_seq: int
+
+
+class Journal:
+    """The journal of one handler in this process: appended to by callers, read by the writer.
+
+    ``append()`` is the only method callers' threads run; everything else is the writer's.
+    Appends, markers and switching to a new segment hold one re-entrant lock (a signal
+    handler that logs in the middle of an append appends after it), never while waiting
+    for the disk to sync.
+    """
+
+    def __init__(
+        self,
+        folder: str,
+        *,
+        fsync: str | float = FSYNC_NEVER,
+        max_bytes: int = 512 * 1024 * 1024,
+        segment_bytes: int = SEGMENT_BYTES,
+        on_refused: Callable[[str], None] | None = None,
+    ) -> None:
+        if fcntl is None:  # pragma: no cover - Windows
+            raise JournalUnavailable("this platform has no flock()")
+        self.folder = folder
+        self.fsync = fsync
+        self.max_bytes = max_bytes
+        self.segment_bytes = segment_bytes
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._on_refused = on_refused
+        self._lock = threading.RLock()
+        self._segments: deque[Segment] = deque()
+        self._fd = -1
+        self._lock_fd = -1
+        self._size = 0
+        self._live_bytes = 0
+        self._torn = False
+        self._refusing = False
+        self._last_sync = time.monotonic()
+        #: The seq the next record gets.
+        self.next_seq = 0
+        #: Every record up to this seq is committed (or handled otherwise); -1: none yet.
+        self.done_through = -1
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            self._take_lock()
+            self._new_segment()
+        except OSError as error:
+            self.release()
+            raise JournalUnavailable(f"cannot write the journal in {folder}: {error}") from error
+
+    @property
+    def lock_path(self) -> str:
+        """The owner's lock file."""
+        return os.path.join(self.folder, self.owner + LOCK_SUFFIX)
+
+    def _take_lock(self) -> None:
+        # Locked under a name no claimer looks at, then renamed: a claimer never sees the
+        # lock file of a live owner unlocked.
+        creating = os.path.join(self.folder, f".{self.owner}.creating")
+        fd = os.open(creating, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(creating, self.lock_path)
+        except OSError:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(creating)
+            raise
+        self._lock_fd = fd
+
+    def _new_segment(self) -> None:
+        number = self._segments[-1].number + 1 if self._segments else 0
+        path = _segment_path(self.folder, self.owner, number)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        header = {
+            "owner": self.owner,
+            "segment": number,
+            "pid": os.getpid(),
+            "created": time.time(),
+        }
+        line = HEADER + _json_dumps(header).encode() + b"\n"
+        try:
+            _write_all(fd, line)
+        except OSError:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise
+        old, self._fd = self._fd, fd
+        if old >= 0:
+            if self.fsync != FSYNC_NEVER:
+                with contextlib.suppress(OSError):
+                    os.fsync(old)
+            os.close(old)
+        self._segments.append(Segment(number, path, self.next_seq))
+        self._size = len(line)
+        self._live_bytes += len(line)
+
+    # Callers ------------------------------------------------------------------------------
+
+    def append(self, payload: bytes) -> bool:
+        """Append one record; ``False`` when the disk refused it (nothing half-counted)."""
+        with self._lock:
+            if self._fd < 0:
+                return False
+            if self._live_bytes >= self.max_bytes:
+                return self._refuse(f"it holds {self.max_bytes} bytes not yet written")
+            seq = self.next_seq
+            line = b"R %d %b\n" % (seq, payload)
+            if self._torn:
+                # The last append was cut short: end that torn line first.
+                line = b"\n" + line
+            try:
+                if self._size >= self.segment_bytes:
+                    self._new_segment()
+                written = os.write(self._fd, line)
+            except OSError as error:
+                return self._refuse(str(error))
+            self._size += written
+            self._live_bytes += written
+            if written < len(line) - 1:
+                # Cut short (the disk filled up): the reader skips and counts the torn line.
+                self._torn = True
+                return self._refuse("the disk took only part of a record")
+            self._torn = written != len(line)
+            self.next_seq = seq + 1
+            self._refusing = False
+            return True
+
+    def _refuse(self, reason: str) -> bool:
+        if not self._refusing:
+            self._refusing = True
+            if self._on_refused is not None:
+                self._on_refused(reason)
+        return False
+
+    # The writer ---------------------------------------------------------------------------
+
+    def segments(self) -> list[Segment]:
+        """The live segments, oldest first."""
+        with self._lock:
+            return list(self._segments)
+
+    @property
+    def current_segment(self) -> int:
+        """The number of the segment appends go to."""
+        segments = self._segments
+        return segments[-1].number if segments else -1
+
+    def mark(self, line: bytes) -> None:
+        """Append a marker line (the writer's); a disk that refuses it costs only the mark."""
+        with self._lock:
+            if self._fd < 0:
+                return
+            if self._torn:
+                line = b"\n" + line
+            try:
+                written = os.write(self._fd, line)
+            except OSError:
+                return
+            self._size += written
+            self._live_bytes += written
+            self._torn = written != len(line)
+
+    def mark_batch(self, batch_id: str, first: int, last: int) -> None:
+        """Note that the records ``first`` … ``last`` are about to be written as ``batch_id``."""
+        self.mark(b"B %s %d %d\n" % (batch_id.encode("ascii"), first, last))
+
+    def mark_done(self, batch_id: str, last: int) -> None:
+        """Note that ``batch_id`` is committed, and delete the segments all done with."""
+        self.mark(b"D %s\n" % batch_id.encode("ascii"))
+        self.advance(last)
+
+    def advance(self, last: int) -> None:
+        """Every record up to ``last`` is done with: delete the segments that hold only such."""
+        if last > self.done_through:
+            self.done_through = last
+        self._prune()
+
+    def _prune(self) -> None:
+        with self._lock:
+            while len(self._segments) > 1 and self._segments[1].first_seq <= self.done_through + 1:
+                segment = self._segments.popleft()
+                with contextlib.suppress(OSError):
+                    self._live_bytes -= os.stat(segment.path).st_size
+                    os.unlink(segment.path)
+
+    def sync_if_due(self) -> None:
+        """Sync the journal to disk if the fsync policy asks for it now (the writer's call)."""
+        policy = self.fsync
+        if policy == FSYNC_NEVER:
+            return
+        now = time.monotonic()
+        if policy != FSYNC_BATCH and now - self._last_sync < float(policy):
+            return
+        with self._lock:
+            if self._fd < 0:
+                return
+            # Synced on a copy, outside the lock: callers never wait for the disk.
+            fd = os.dup(self._fd)
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        self._last_sync = now
+
+    @property
+    def finished(self) -> bool:
+        """Whether every record appended so far is committed (or handled otherwise)."""
+        return self.done_through >= self.next_seq - 1
+
+    def close(self) -> None:
+        """Stop appending; delete the journal if everything is committed, else leave it.
+
+        What is left is replayed by the next handler (of any process) that starts for the
+        same database: the lock is released here.
+        """
+        with self._lock:
+            finished = self.finished
+            paths = [segment.path for segment in self._segments] if finished else []
+            self.release()
+        for path in paths:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        if finished:
+            with contextlib.suppress(OSError):
+                os.unlink(self.lock_path)
+
+    def release(self) -> None:
+        """Close the files and let go of the lock, leaving the journal for a replay."""
+        with self._lock:
+            fd, self._fd = self._fd, -1
+            lock_fd, self._lock_fd = self._lock_fd, -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if lock_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(lock_fd)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: close the inherited files, which stay the parent's (and locked)."""
+        # The lock belongs to the open file, which the parent still holds: closing the
+        # child's copy releases nothing.
+        self.release()
+
+
+def _parse(line: bytes) -> tuple[str, Any]:
+    """``(kind, value)`` of a journal line; raises ``ValueError`` when it cannot be read."""
+    kind = line[:2]
+    if kind == b"R ":
+        space = line.index(b" ", 2)
+        return "R", (int(line[2:space]), decode_record(line[space + 1 :]))
+    if kind == b"B ":
+        batch_id, first, last = line[2:].split(b" ")
+        return "B", (batch_id.decode("ascii"), int(first), int(last))
+    if kind == b"D ":
+        return "D", line[2:].decode("ascii")
+    if line.startswith(b"J"):
+        version = int(line[1 : line.index(b" ")])
+        if version != FORMAT_VERSION:
+            raise ValueError(f"journal format {version} is not known here")
+        return "J", version
+    raise ValueError("not a journal line")
+
+
+class JournalReader:
+    """Reads back the records of this process's journal, in order (the writer's side)."""
+
+    def __init__(self, journal: Journal, chunk: int = 1 << 20) -> None:
+        self.journal = journal
+        self.chunk = chunk
+        #: Lines that could not be read.
+        self.torn = 0
+        #: The seq after the last record read.
+        self.position = 0
+        # Everything appended before the journal's next_seq was this had been read when a
+        # read last found nothing more (a line that could not be read has a seq too).
+        self._caught_up_to = 0
+        self._number = -1
+        self._fd = -1
+        self._rest = b""
+        self._ready: deque[tuple[int, Any]] = deque()
+
+    @property
+    def behind(self) -> int:
+        """Records appended and not taken yet."""
+        unread = self.journal.next_seq - max(self.position, self._caught_up_to)
+        return len(self._ready) + max(0, unread)
+
+    def take(self, limit: int) -> list[tuple[int, Any]]:
+        """Up to ``limit`` records ``(seq, record)`` appended since the last call."""
+        ready = self._ready
+        target = self.journal.next_seq
+        while len(ready) < limit:
+            if not self._read():
+                self._caught_up_to = target
+                break
+        count = min(limit, len(ready))
+        taken = [ready.popleft() for _ in range(count)]
+        if taken:
+            self.position = taken[-1][0] + 1
+        return taken
+
+    def _read(self) -> bool:
+        """Read one chunk (or move to the next segment); ``False`` when nothing is left now."""
+        if self._fd < 0 and not self._open_next():
+            return False
+        sealed = self.journal.current_segment > self._number
+        data = os.read(self._fd, self.chunk)
+        if data:
+            self._lines(data)
+            return True
+        if not sealed:
+            return False
+        # Nothing more is appended to a segment once the next one exists.
+        if self._rest:
+            self.torn += 1
+            self._rest = b""
+        os.close(self._fd)
+        self._fd = -1
+        return True
+
+    def _open_next(self) -> bool:
+        for segment in self.journal.segments():
+            if segment.number > self._number:
+                self._number = segment.number
+                self._fd = os.open(segment.path, os.O_RDONLY)
+                return True
+        return False
+
+    def _lines(self, data: bytes) -> None:
+        lines = (self._rest + data).split(b"\n")
+        self._rest = lines.pop()
+        ready = self._ready
+        for line in lines:
+            if not line or line[:2] != b"R ":
+                continue
+            try:
+                _, value = _parse(line)
+            except (ValueError, UnicodeDecodeError):
+                self.torn += 1
+                continue
+            ready.append(value)
+
+    def close(self) -> None:
+        """Close the segment being read."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+# Replaying the journals of processes that died ---------------------------------------------
+
+
+def claim_dead_journals(
+    folder: str, *, ignore: frozenset[str] = frozenset()
+) -> Iterator[ClaimedJournal]:
+    """Lock, one by one, the journals in ``folder`` whose owner is gone (skipping ``ignore``).
+
+    A journal whose lock someone holds (its owner, or another process replaying it) is
+    left alone. Each claimed journal is unlocked when the caller moves on to the next.
+    """
+    if fcntl is None or not os.path.isdir(folder):  # pragma: no cover - Windows
+        return
+    for lock_path in sorted(glob.glob(os.path.join(glob.escape(folder), "*" + LOCK_SUFFIX))):
+        owner = os.path.basename(lock_path)[: -len(LOCK_SUFFIX)]
+        if owner in ignore:
+            continue
+        try:
+            fd = os.open(lock_path, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Replayed and removed by another process between our open and our lock?
+            if not os.path.samestat(os.fstat(fd), os.stat(lock_path)):
+                continue
+        except OSError:
+            os.close(fd)
+            continue
+        claimed = ClaimedJournal(folder, owner, fd)
+        try:
+            yield claimed
+        finally:
+            claimed.release()
+
+
+class ClaimedJournal:
+    """The journal of a process that is gone, locked by us for replaying."""
+
+    def __init__(self, folder: str, owner: str, lock_fd: int) -> None:
+        self.folder = folder
+        self.owner = owner
+        self._lock_fd = lock_fd
+        #: Lines that could not be read (torn by a crash or a full disk), skipped.
+        self.torn = 0
+
+    @property
+    def lock_path(self) -> str:
+        """The lock file of the journal."""
+        return os.path.join(self.folder, self.owner + LOCK_SUFFIX)
+
+    def _lines(self) -> Iterator[tuple[str, Any]]:
+        for _, path in _segments_of(self.folder, self.owner):
+            with open(path, "rb") as segment:
+                for line in segment:
+                    if line.endswith(b"\n"):
+                        line = line[:-1]
+                    if not line:
+                        continue
+                    try:
+                        yield _parse(line)
+                    except (ValueError, UnicodeDecodeError):
+                        self.torn += 1
+
+    def batches(self, batch_size: int) -> Iterator[tuple[str, list[Any]]]:
+        """Yield ``(batch id, records)`` still to be written, in order.
+
+        Records of a batch marked as begun but not done keep that batch's id; records no
+        batch covers are marked as a new batch before they are yielded. What is done is
+        left out.
+        """
+        begun: list[tuple[int, int, str]] = []
+        done: set[str] = set()
+        for kind, value in self._lines():
+            if kind == "B":
+                batch_id, first, last = value
+                begun.append((first, last, batch_id))
+            elif kind == "D":
+                done.add(value)
+        self.torn = 0  # counted once, by the second pass
+        ranges = sorted(begun)
+        index = 0
+        current: str | None = None
+        current_last = -1
+        records: list[Any] = []
+        loose: list[tuple[int, Any]] = []
+        for kind, value in self._lines():
+            if kind != "R":
+                continue
+            seq, record = value
+            while index < len(ranges) and ranges[index][1] < seq:
+                index += 1
+            covering = ranges[index] if index < len(ranges) and ranges[index][0] <= seq else None
+            if covering is None:
+                loose.append(value)
+                if len(loose) >= batch_size:
+                    yield self._new_batch(loose)
+                    loose = []
+                continue
+            first, last, batch_id = covering
+            if batch_id in done:
+                continue
+            if current != batch_id:
+                if records and current is not None:
+                    yield current, records
+                current, current_last, records = batch_id, last, []
+            records.append(record)
+            if seq == current_last:
+                yield current, records
+                current, records = None, []
+        if records and current is not None:
+            yield current, records
+        if loose:
+            yield self._new_batch(loose)
+
+    def _new_batch(self, loose: list[tuple[int, Any]]) -> tuple[str, list[Any]]:
+        batch_id = uuid.uuid4().hex
+        self._mark(b"B %s %d %d\n" % (batch_id.encode("ascii"), loose[0][0], loose[-1][0]))
+        return batch_id, [record for _, record in loose]
+
+    def mark_done(self, batch_id: str) -> None:
+        """Note in the journal that ``batch_id`` is committed."""
+        self._mark(b"D %s\n" % batch_id.encode("ascii"))
+
+    def _mark(self, line: bytes) -> None:
+        segments = _segments_of(self.folder, self.owner)
+        if not segments:
+            return
+        with contextlib.suppress(OSError):
+            fd = os.open(segments[-1][1], os.O_WRONLY | os.O_APPEND)
+            try:
+                # A dead owner may have left a torn last line: end it first.
+                _write_all(fd, b"\n" + line)
+            finally:
+                os.close(fd)
+
+    def remove(self) -> None:
+        """Delete the journal (everything in it is committed); the lock file goes last."""
+        for _, path in _segments_of(self.folder, self.owner):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        with contextlib.suppress(OSError):
+            os.unlink(self.lock_path)
+
+    def release(self) -> None:
+        """Let go of the lock (the journal stays if it was not removed)."""
+        fd, self._lock_fd = self._lock_fd, -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
