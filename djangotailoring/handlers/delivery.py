@@ -48,6 +48,7 @@ __all__ = [
     "count_spilled",
     "default_spill_path_for",
     "has_spilled",
+    "journal_dirs",
     "new_batch_id",
     "replay_journals",
     "replay_spill_file",
@@ -403,6 +404,10 @@ class Delivery:
         """Whether a replay is under way (the writer gives it its idle time)."""
         return self._replay is not None or self._journal_replay is not None
 
+    def look_for_journals(self) -> None:
+        """Look for journals of dead processes at the next chance (a writer starts)."""
+        self._journal_look_at = 0.0
+
     @property
     def journal_look_in(self) -> float | None:
         """Seconds until the writer should look for journals of dead processes again."""
@@ -503,6 +508,18 @@ class Delivery:
     def stats(self, queued: int) -> HandlerStats:
         """The counters now, with ``queued`` records still waiting."""
         return self.counters.snapshot(queued, self.caller_counters)
+
+
+def journal_dirs() -> list[str]:
+    """The journal folders of every handler of this process that journals."""
+    from djangotailoring.handlers.lifecycle import live_handlers
+
+    dirs = set()
+    for handler in live_handlers():
+        with contextlib.suppress(Exception):
+            if handler.journaling:
+                dirs.add(handler.journal_base)
+    return sorted(dirs)
 
 
 def replay_journals(journal_dir: str, using: str | None = None) -> ReplayResult:

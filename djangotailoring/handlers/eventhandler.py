@@ -189,12 +189,16 @@ class EventHandler(logging.Handler):
         return conf.JOURNAL
 
     @property
-    def journal_folder(self) -> str:
-        """The folder of this handler's journals (and of every process's for its database)."""
+    def journal_base(self) -> str:
+        """The journal folder as configured (``journal_dir``, ``TRACKING_JOURNAL_DIR``, temp)."""
         from djangotailoring.conf import conf
 
-        base = self.journal_dir or conf.JOURNAL_DIR or default_journal_dir()
-        return journal_folder(base, self._delivery.store.alias)
+        return self.journal_dir or conf.JOURNAL_DIR or default_journal_dir()
+
+    @property
+    def journal_folder(self) -> str:
+        """The folder of this handler's journals (and of every process's for its database)."""
+        return journal_folder(self.journal_base, self._delivery.store.alias)
 
     @property
     def stats(self) -> HandlerStats:
@@ -385,6 +389,7 @@ class EventHandler(logging.Handler):
             return None
         delivery.journal_folder = folder
         delivery.journal = self._journal = journal
+        delivery.look_for_journals()
         return journal
 
     def _journal_refused(self, reason: str) -> None:

@@ -287,7 +287,7 @@ class Journal:
             if written < len(line) - 1:
                 # Cut short (the disk filled up): the reader skips and counts the torn line.
                 self._torn = True
-                return self._refuse("the disk took only part of a record")
+                return self._refuse("the disk is full: it took only part of a record")
             self._torn = written != len(line)
             self.next_seq = seq + 1
             self._refusing = False
@@ -435,7 +435,7 @@ def _parse(line: bytes) -> tuple[str, Any]:
 class JournalReader:
     """Reads back the records of this process's journal, in order (the writer's side)."""
 
-    def __init__(self, journal: Journal, chunk: int = 1 << 20) -> None:
+    def __init__(self, journal: Journal, chunk: int = 1 << 18) -> None:
         self.journal = journal
         self.chunk = chunk
         #: Lines that could not be read.
@@ -453,8 +453,10 @@ class JournalReader:
     @property
     def behind(self) -> int:
         """Records appended and not taken yet."""
-        unread = self.journal.next_seq - max(self.position, self._caught_up_to)
-        return len(self._ready) + max(0, unread)
+        # Read and not taken (in memory), or not read yet: every seq from ``position`` on,
+        # unless a read found nothing more since (lines that could not be read have seqs).
+        start = self.position if self._ready else max(self.position, self._caught_up_to)
+        return max(0, self.journal.next_seq - start)
 
     def take(self, limit: int) -> list[tuple[int, Any]]:
         """Up to ``limit`` records ``(seq, record)`` appended since the last call."""

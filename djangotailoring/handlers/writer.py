@@ -221,7 +221,8 @@ class BackgroundWriter:
         while not self._abandoned:
             item = self._wait()
             if item is not None and item is not STOP and not isinstance(item, FlushRequest):
-                self._in_hand = 1
+                # A journaled record is counted by the reader, a queued one here.
+                self._in_hand = 0 if item is WAKE else 1
                 self._linger()
             # Cleared before draining: a flush or wake-up from now on is seen by the next
             # linger, and every request queued before now is served by this drain.
@@ -291,9 +292,15 @@ class BackgroundWriter:
         return run, None
 
     def _serve(self, request: FlushRequest) -> None:
-        self._pull()
-        self._seal()
-        self._write(force=True)
+        reader = self._reader
+        # Everything journaled before the request, or as far as the database takes it.
+        target = self.journal.next_seq if self.journal is not None else 0
+        while True:
+            self._pull()
+            self._seal()
+            self._write(force=True)
+            if self._batches or reader is None or reader.position >= target or not reader.behind:
+                break
         self._set_aside()
         request.done.set()
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Collection
 from typing import Any
 
+from django.conf import settings
 from django.core.checks import CheckMessage, Error
 
 from djangotailoring.conf import AUTH_EVENT_NAMES, conf
@@ -74,6 +76,77 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                     f"{', '.join(AUTH_EVENT_NAMES)}.",
                     hint=f"Unknown names: {unknown}" if unknown else None,
                     id="djangotailoring.E004",
+                )
+            )
+    errors.extend(_check_journal())
+    return errors
+
+
+_HANDLER_CLASSES = (
+    "djangotailoring.handlers.EventHandler",
+    "djangotailoring.handlers.eventhandler.EventHandler",
+)
+
+
+def _journal_dirs() -> list[tuple[str, str]]:
+    """``(where it is configured, folder)`` of every journaling EventHandler in ``LOGGING``."""
+    from djangotailoring.handlers.journal import default_journal_dir
+
+    logging_config = getattr(settings, "LOGGING", None) or {}
+    handlers = logging_config.get("handlers", {}) if isinstance(logging_config, dict) else {}
+    found = []
+    for name, options in handlers.items() if isinstance(handlers, dict) else ():
+        if not isinstance(options, dict) or options.get("class") not in _HANDLER_CLASSES:
+            continue
+        journal = options.get("journal", conf.raw("JOURNAL"))
+        if not journal or options.get("immediate"):
+            continue
+        if options.get("journal_dir"):
+            found.append((f"LOGGING handler {name!r} journal_dir", str(options["journal_dir"])))
+        elif conf.raw("JOURNAL_DIR"):
+            found.append(("TRACKING_JOURNAL_DIR", str(conf.raw("JOURNAL_DIR"))))
+        else:
+            found.append(("the default journal folder", default_journal_dir()))
+    return found
+
+
+def _unwritable(folder: str) -> str | None:
+    """Why ``folder`` cannot hold journals (``None``: it can, or can be created)."""
+    path = os.path.abspath(folder)
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            return "it is not a folder"
+        if not os.access(path, os.W_OK | os.X_OK):
+            return "this user cannot write to it"
+        return None
+    parent = os.path.dirname(path)
+    while parent and not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        return f"it does not exist and cannot be created in {parent}"
+    return None
+
+
+def _check_journal() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    if not isinstance(conf.raw("JOURNAL"), bool):
+        errors.append(Error("TRACKING_JOURNAL must be True or False.", id="djangotailoring.E005"))
+    journal_dir = conf.raw("JOURNAL_DIR")
+    if journal_dir is not None and not isinstance(journal_dir, (str, os.PathLike)):
+        errors.append(
+            Error("TRACKING_JOURNAL_DIR must be a folder path or None.", id="djangotailoring.E006")
+        )
+        return errors
+    for where, folder in _journal_dirs():
+        reason = _unwritable(folder)
+        if reason is not None:
+            errors.append(
+                Error(
+                    f"EventHandler cannot keep its journal in {folder} ({where}): {reason}.",
+                    hint="Point journal_dir (or TRACKING_JOURNAL_DIR) at a local folder this "
+                    "process can write, on a disk that outlives the process (not a tmpfs that a "
+                    "container restart empties, if the journal should survive that).",
+                    id="djangotailoring.E007",
                 )
             )
     return errors

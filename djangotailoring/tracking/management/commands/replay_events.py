@@ -1,4 +1,4 @@
-"""``manage.py replay_events``: persist the Events kept in spill files, exactly once."""
+"""``manage.py replay_events``: persist the Events of spill files and journals, exactly once."""
 
 from __future__ import annotations
 
@@ -6,21 +6,26 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from djangotailoring.conf import conf
 from djangotailoring.handlers.delivery import (
     ReplayResult,
     Unavailable,
     count_spilled,
     default_spill_path_for,
     has_spilled,
+    journal_dirs,
+    replay_journals,
     replay_spill_file,
     spill_paths,
 )
+from djangotailoring.handlers.journal import default_journal_dir
 
 
 class Command(BaseCommand):
     help = (
         "Persist the events that EventHandler spilled to a file while the database was "
-        "unreachable. Safe to run twice: batches already in the database are skipped."
+        "unreachable, and those in the journals of processes that ended before writing "
+        "them. Safe to run twice: batches already in the database are skipped."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,6 +40,20 @@ class Command(BaseCommand):
             "--database",
             default=None,
             help="The database to write to (default: where Events are written).",
+        )
+        parser.add_argument(
+            "--journal-dir",
+            action="append",
+            default=None,
+            metavar="DIR",
+            help="Journal folder whose dead processes' journals to replay (default: those of "
+            "the configured EventHandlers, else TRACKING_JOURNAL_DIR or the temp default). "
+            "May be given more than once.",
+        )
+        parser.add_argument(
+            "--no-journals",
+            action="store_true",
+            help="Replay spill files only.",
         )
         parser.add_argument(
             "--dry-run",
@@ -62,6 +81,8 @@ class Command(BaseCommand):
                     f"database, {result.rejected} refused"
                 )
                 total.add(result)
+            if not options["no_journals"]:
+                self._replay_journals(options, using, total)
         except Unavailable as error:
             raise CommandError(
                 f"The database is unreachable ({error}); nothing is lost, run this again later."
@@ -71,3 +92,23 @@ class Command(BaseCommand):
                 f"{total.rejected} event(s) were refused by the database and stay in the "
                 "spill file."
             )
+
+    def _replay_journals(
+        self, options: dict[str, Any], using: str | None, total: ReplayResult
+    ) -> None:
+        dirs: list[str] = options["journal_dir"] or journal_dirs()
+        if not dirs:
+            dirs = [conf.JOURNAL_DIR or default_journal_dir()]
+        for journal_dir in dirs:
+            if options["dry_run"]:
+                self.stdout.write(
+                    f"{journal_dir}: journals are replayed, not counted, by a dry run"
+                )
+                continue
+            result = replay_journals(journal_dir, using)
+            self.stdout.write(
+                f"{journal_dir}: {len(result.files)} journal(s) of ended processes, "
+                f"{result.replayed} replayed, {result.skipped} already in the database, "
+                f"{result.rejected} refused, {result.torn} unreadable line(s) skipped"
+            )
+            total.add(result)
