@@ -7,7 +7,6 @@ of a server would, and counts the rows by the number each record carried.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -34,8 +33,13 @@ from djangotailoring.handlers.journal import (
     encode_record,
 )
 from djangotailoring.tracking.models import Event
+from tests.handlers.children import (
+    ROOT,
+    child_env,
+    spawn,
+    unreachable_settings,
+)
 from tests.handlers.conftest import HandlerFactory, Outage, logging_config
-from tests.handlers.test_shutdown import ROOT, child_env, unreachable_settings
 
 log = logging.getLogger("app")
 
@@ -93,34 +97,7 @@ def run_child(
         "name": name,
         **(child_options or {}),
     }
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, json.dumps(options)],
-        env=child_env(),
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    _children.append(child)
-    if wait:
-        assert child.stdout is not None
-        line = child.stdout.readline().strip()
-        assert line == "ready", child.communicate(timeout=30)
-    return child
-
-
-_children: list[subprocess.Popen[str]] = []
-
-
-@pytest.fixture(autouse=True)
-def _no_child_outlives_its_test() -> Iterator[None]:
-    yield
-    while _children:
-        child = _children.pop()
-        if child.poll() is None:
-            child.kill()
-        child.communicate()
+    return spawn(CHILD, options, wait=wait)
 
 
 def numbers(name: str) -> list[int]:

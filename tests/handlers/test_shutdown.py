@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
-import socket
 import subprocess
-import sys
 import textwrap
 import threading
 import time
 import warnings
-from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from djangotailoring.tracking.models import Event
+from tests.handlers.children import spawn, unreachable_settings
 from tests.handlers.conftest import HandlerFactory, logging_config
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_NAME_VARIABLES = {
-    "sqlite": ("sqlite", "DJANGOTAILORING_SQLITE_NAME"),
-    "postgresql": ("postgres", "DJANGOTAILORING_PG_NAME"),
-    "mysql": ("mariadb", "DJANGOTAILORING_MYSQL_NAME"),
-}
 
 # Configures logging *before* django.setup(), as Django itself does with LOGGING.
 CHILD = textwrap.dedent(
@@ -59,20 +48,6 @@ CHILD = textwrap.dedent(
 )
 
 
-def child_env() -> dict[str, str]:
-    """Environment for a child process that uses this test's database."""
-    kind, variable = _NAME_VARIABLES[connection.vendor]
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="tests.settings",
-        DJANGOTAILORING_TEST_DB=kind,
-        PYTHONPATH=ROOT,
-    )
-    env[variable] = str(connection.settings_dict["NAME"])
-    env.pop("COVERAGE_PROCESS_START", None)
-    return env
-
-
 def start_child(
     spill_path: str, *, records: int, then: str, own_sigterm: bool = False, **handler: Any
 ) -> subprocess.Popen[str]:
@@ -86,42 +61,7 @@ def start_child(
         "then": then,
         "own_sigterm": own_sigterm,
     }
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, json.dumps(options)],
-        env=child_env(),
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    _children.append(child)
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready", child.communicate(timeout=30)
-    return child
-
-
-_children: list[subprocess.Popen[str]] = []
-
-
-@pytest.fixture(autouse=True)
-def _no_child_outlives_its_test() -> Iterator[None]:
-    yield
-    while _children:
-        child = _children.pop()
-        if child.poll() is None:
-            child.kill()
-        child.communicate()
-
-
-def unreachable_settings() -> dict[str, Any]:
-    """``connection_settings`` that point the handler at a database that is not there."""
-    if connection.vendor == "sqlite":
-        return {"NAME": os.path.join(os.devnull, "missing", "db.sqlite3")}
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return {"HOST": "127.0.0.1", "PORT": str(port)}
+    return spawn(CHILD, options)
 
 
 def test_sigterm_flushes_queued_records(transactional_db: None, spill_path: str) -> None:
