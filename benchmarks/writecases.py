@@ -259,8 +259,9 @@ class CreateEventCase(Case):
 class EventHandlerCase(LoggingCase):
     """Ours: ``EventHandler``, immediate (synchronous) or with its background writer.
 
-    Its spill file lives in a folder of the case's own, so a spilled record is never
-    replayed into another run. ``queue_size`` is the handler's option (``None``: its default).
+    Its spill file and journal live in a folder of the case's own, so a spilled or
+    journaled record is never replayed into another run. ``queue_size`` is the handler's
+    option (``None``: its default).
     """
 
     def __init__(self, key: str, label: str, **options: Any) -> None:
@@ -274,7 +275,10 @@ class EventHandlerCase(LoggingCase):
 
         if os.path.exists(self.spill_path):
             os.remove(self.spill_path)
-        handler: logging.Handler = EventHandler(spill_path=self.spill_path, **self.options)
+        options = dict(self.options)
+        if not options.get("immediate"):
+            options.setdefault("journal_dir", os.path.join(self.directory.name, "journal"))
+        handler: logging.Handler = EventHandler(spill_path=self.spill_path, **options)
         return handler
 
     def spilled(self) -> int:
@@ -321,6 +325,15 @@ def eventhandler_cases(n: int) -> list[Case]:
     cases: list[Case] = [
         EventHandlerCase("eventhandler_immediate", "ours: EventHandler (immediate)", immediate=True)
     ]
+    # The journal is on by default; the same handler without it is measured beside it.
+    cases.append(
+        EventHandlerCase(
+            "eventhandler_background_nojournal",
+            "ours: EventHandler (background, journal=False)",
+            journal=False,
+            queue_size=max(n, default_queue_size),
+        )
+    )
     if n <= default_queue_size:
         cases.append(EventHandlerCase("eventhandler_background", "ours: EventHandler (background)"))
         return cases

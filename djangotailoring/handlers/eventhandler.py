@@ -234,10 +234,6 @@ class EventHandler(logging.Handler):
         ):
             self._write_now(item)
             return
-        waiting = self._queue.qsize()
-        if waiting >= self.queue_size:
-            self._overflow(item)
-            return
         writer = self._writer
         if writer is None or writer.stopped:
             writer = self._running_writer()
@@ -251,6 +247,10 @@ class EventHandler(logging.Handler):
                 self._queue.put(WAKE)
             return
         # No journal, or the disk refused the record: it is kept in memory.
+        waiting = self._queue.qsize()
+        if waiting >= self.queue_size:
+            self._overflow(item)
+            return
         self._queue.put(item)
         if waiting >= writer.pressure:
             writer.wake()

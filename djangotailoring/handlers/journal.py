@@ -35,6 +35,7 @@ import glob
 import hashlib
 import json
 import logging
+import mmap
 import os
 import tempfile
 import threading
@@ -72,7 +73,7 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
-SEGMENT_BYTES = 8 * 1024 * 1024
+SEGMENT_BYTES = 4 * 1024 * 1024
 HEADER = b"J%d " % FORMAT_VERSION
 LOCK_SUFFIX = ".lock"
 SEGMENT_SUFFIX = ".journal"
@@ -160,15 +161,35 @@ def _write_all(fd: int, data: bytes) -> None:
 
 @dataclass
 class Segment:
-    """One file of a live journal: its number, path and the seq of its first record."""
+    """One file of a live journal: its number, path, the seq of its first record, its end.
+
+    ``end`` is the offset after the last line appended; the file beyond it is reserved
+    space (zeros).
+    """
 
     number: int
     path: str
     first_seq: int
+    fd: int
+    mapped: mmap.mmap
+    size: int
+    end: int = 0
+
+
+# How long a journal that could not reserve its next segment (a full disk) waits before
+# it tries again.
+RETRY_SECONDS = 1.0
 
 
 class Journal:
     """The journal of one handler in this process: appended to by callers, read by the writer.
+
+    Each segment is reserved on disk when it is made (``posix_fallocate``, so that a full
+    disk is found out then, as an error, and never while writing) and mapped into memory:
+    an append is a copy into the page cache, with no system call, and the calling thread
+    keeps the GIL (a thread that gave it up on every log call would wait for the writer
+    thread on every log call). The pages belong to the file, not to the process: they
+    reach the disk whatever becomes of the process.
 
     ``append()`` is the only method callers' threads run; everything else is the writer's.
     Appends, markers and switching to a new segment hold one re-entrant lock (a signal
@@ -195,13 +216,13 @@ class Journal:
         self._on_refused = on_refused
         self._lock = threading.RLock()
         self._segments: deque[Segment] = deque()
-        self._fd = -1
+        self._current: Segment | None = None
         self._lock_fd = -1
-        self._size = 0
         self._live_bytes = 0
-        self._torn = False
         self._refusing = False
+        self._retry_at = 0.0
         self._last_sync = time.monotonic()
+        self._closed = False
         #: The seq the next record gets.
         self.next_seq = 0
         #: Every record up to this seq is committed (or handled otherwise); -1: none yet.
@@ -209,8 +230,8 @@ class Journal:
         try:
             os.makedirs(folder, mode=0o700, exist_ok=True)
             self._take_lock()
-            self._new_segment()
-        except OSError as error:
+            self._new_segment(0)
+        except (OSError, ValueError) as error:
             self.release()
             raise JournalUnavailable(f"cannot write the journal in {folder}: {error}") from error
 
@@ -234,10 +255,10 @@ class Journal:
             raise
         self._lock_fd = fd
 
-    def _new_segment(self) -> None:
+    def _new_segment(self, room: int) -> None:
+        """Reserve and map the next segment, with room for a line of ``room`` bytes."""
         number = self._segments[-1].number + 1 if self._segments else 0
         path = _segment_path(self.folder, self.owner, number)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         header = {
             "owner": self.owner,
             "segment": number,
@@ -245,53 +266,62 @@ class Journal:
             "created": time.time(),
         }
         line = HEADER + _json_dumps(header).encode() + b"\n"
+        size = max(self.segment_bytes, len(line) + room)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            _write_all(fd, line)
-        except OSError:
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(fd, 0, size)
+            else:  # pragma: no cover - macOS: a sparse file
+                os.ftruncate(fd, size)
+            mapped = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        except (OSError, ValueError):
             os.close(fd)
             with contextlib.suppress(OSError):
                 os.unlink(path)
             raise
-        old, self._fd = self._fd, fd
-        if old >= 0:
-            if self.fsync != FSYNC_NEVER:
-                with contextlib.suppress(OSError):
-                    os.fsync(old)
-            os.close(old)
-        self._segments.append(Segment(number, path, self.next_seq))
-        self._size = len(line)
-        self._live_bytes += len(line)
+        mapped[: len(line)] = line
+        segment = Segment(number, path, self.next_seq, fd, mapped, size, len(line))
+        self._segments.append(segment)
+        self._current = segment
+        self._live_bytes += segment.end
 
     # Callers ------------------------------------------------------------------------------
 
     def append(self, payload: bytes) -> bool:
-        """Append one record; ``False`` when the disk refused it (nothing half-counted)."""
+        """Append one record; ``False`` when it cannot be kept (nothing half-counted)."""
         with self._lock:
-            if self._fd < 0:
+            segment = self._current
+            if segment is None:
                 return False
             if self._live_bytes >= self.max_bytes:
                 return self._refuse(f"it holds {self.max_bytes} bytes not yet written")
             seq = self.next_seq
             line = b"R %d %b\n" % (seq, payload)
-            if self._torn:
-                # The last append was cut short: end that torn line first.
-                line = b"\n" + line
-            try:
-                if self._size >= self.segment_bytes:
-                    self._new_segment()
-                written = os.write(self._fd, line)
-            except OSError as error:
-                return self._refuse(str(error))
-            self._size += written
-            self._live_bytes += written
-            if written < len(line) - 1:
-                # Cut short (the disk filled up): the reader skips and counts the torn line.
-                self._torn = True
-                return self._refuse("the disk is full: it took only part of a record")
-            self._torn = written != len(line)
+            end = segment.end
+            if end + len(line) > segment.size:
+                segment = self._next_segment(len(line))
+                if segment is None:
+                    return False
+                end = segment.end
+            segment.mapped[end : end + len(line)] = line
+            segment.end = end + len(line)
+            self._live_bytes += len(line)
             self.next_seq = seq + 1
-            self._refusing = False
             return True
+
+    def _next_segment(self, room: int) -> Segment | None:
+        now = time.monotonic()
+        if now < self._retry_at:
+            return None
+        try:
+            self._new_segment(room)
+        except (OSError, ValueError) as error:
+            # A full disk, a file-size limit: try again in a while, not on every call.
+            self._retry_at = now + RETRY_SECONDS
+            self._refuse(str(error))
+            return None
+        self._refusing = False
+        return self._current
 
     def _refuse(self, reason: str) -> bool:
         if not self._refusing:
@@ -310,23 +340,24 @@ class Journal:
     @property
     def current_segment(self) -> int:
         """The number of the segment appends go to."""
-        segments = self._segments
-        return segments[-1].number if segments else -1
+        current = self._current
+        return current.number if current is not None else -1
 
     def mark(self, line: bytes) -> None:
-        """Append a marker line (the writer's); a disk that refuses it costs only the mark."""
+        """Append a marker line (the writer's); no room for it costs only the mark."""
         with self._lock:
-            if self._fd < 0:
+            segment = self._current
+            if segment is None:
                 return
-            if self._torn:
-                line = b"\n" + line
-            try:
-                written = os.write(self._fd, line)
-            except OSError:
-                return
-            self._size += written
-            self._live_bytes += written
-            self._torn = written != len(line)
+            end = segment.end
+            if end + len(line) > segment.size:
+                segment = self._next_segment(len(line))
+                if segment is None:
+                    return
+                end = segment.end
+            segment.mapped[end : end + len(line)] = line
+            segment.end = end + len(line)
+            self._live_bytes += len(line)
 
     def mark_batch(self, batch_id: str, first: int, last: int) -> None:
         """Note that the records ``first`` … ``last`` are about to be written as ``batch_id``."""
@@ -347,8 +378,9 @@ class Journal:
         with self._lock:
             while len(self._segments) > 1 and self._segments[1].first_seq <= self.done_through + 1:
                 segment = self._segments.popleft()
+                self._live_bytes -= segment.end
+                _unmap(segment)
                 with contextlib.suppress(OSError):
-                    self._live_bytes -= os.stat(segment.path).st_size
                     os.unlink(segment.path)
 
     def sync_if_due(self) -> None:
@@ -360,16 +392,17 @@ class Journal:
         if policy != FSYNC_BATCH and now - self._last_sync < float(policy):
             return
         with self._lock:
-            if self._fd < 0:
+            if self._current is None:
                 return
-            # Synced on a copy, outside the lock: callers never wait for the disk.
-            fd = os.dup(self._fd)
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+            # Synced on copies, outside the lock: callers never wait for the disk.
+            fds = [os.dup(segment.fd) for segment in self._segments]
+        for fd in fds:
+            try:
+                os.fsync(fd)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
         self._last_sync = now
 
     @property
@@ -397,11 +430,11 @@ class Journal:
     def release(self) -> None:
         """Close the files and let go of the lock, leaving the journal for a replay."""
         with self._lock:
-            fd, self._fd = self._fd, -1
+            self._current = None
+            segments = list(self._segments)
             lock_fd, self._lock_fd = self._lock_fd, -1
-        if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        for segment in segments:
+            _unmap(segment)
         if lock_fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(lock_fd)
@@ -409,8 +442,21 @@ class Journal:
     def forget_after_fork(self) -> None:
         """In a forked child: close the inherited files, which stay the parent's (and locked)."""
         # The lock belongs to the open file, which the parent still holds: closing the
-        # child's copy releases nothing.
+        # child's copy releases nothing; unmapping the child's view leaves the parent's.
         self.release()
+
+
+def _unmap(segment: Segment) -> None:
+    with contextlib.suppress(OSError, ValueError, BufferError):
+        segment.mapped.close()
+    with contextlib.suppress(OSError):
+        os.close(segment.fd)
+
+
+def _logical(data: bytes) -> bytes:
+    """What a segment holds, without its reserved tail (lines never hold a NUL byte)."""
+    end = data.find(b"\x00")
+    return data if end < 0 else data[:end]
 
 
 def _parse(line: bytes) -> tuple[str, Any]:
@@ -435,7 +481,7 @@ def _parse(line: bytes) -> tuple[str, Any]:
 class JournalReader:
     """Reads back the records of this process's journal, in order (the writer's side)."""
 
-    def __init__(self, journal: Journal, chunk: int = 1 << 18) -> None:
+    def __init__(self, journal: Journal, chunk: int = 1 << 14) -> None:
         self.journal = journal
         self.chunk = chunk
         #: Lines that could not be read.
@@ -446,7 +492,8 @@ class JournalReader:
         # read last found nothing more (a line that could not be read has a seq too).
         self._caught_up_to = 0
         self._number = -1
-        self._fd = -1
+        self._segment: Segment | None = None
+        self._offset = 0
         self._rest = b""
         self._ready: deque[tuple[int, Any]] = deque()
 
@@ -458,14 +505,19 @@ class JournalReader:
         start = self.position if self._ready else max(self.position, self._caught_up_to)
         return max(0, self.journal.next_seq - start)
 
-    def take(self, limit: int) -> list[tuple[int, Any]]:
-        """Up to ``limit`` records ``(seq, record)`` appended since the last call."""
+    def take(self, limit: int, pace: Callable[[], None] | None = None) -> list[tuple[int, Any]]:
+        """Up to ``limit`` records ``(seq, record)`` appended since the last call.
+
+        ``pace`` is called after every chunk read (the writer's pacer).
+        """
         ready = self._ready
         target = self.journal.next_seq
         while len(ready) < limit:
             if not self._read():
                 self._caught_up_to = target
                 break
+            if pace is not None:
+                pace()
         count = min(limit, len(ready))
         taken = [ready.popleft() for _ in range(count)]
         if taken:
@@ -474,11 +526,22 @@ class JournalReader:
 
     def _read(self) -> bool:
         """Read one chunk (or move to the next segment); ``False`` when nothing is left now."""
-        if self._fd < 0 and not self._open_next():
-            return False
-        sealed = self.journal.current_segment > self._number
-        data = os.read(self._fd, self.chunk)
-        if data:
+        segment = self._segment
+        if segment is None:
+            segment = self._segment = self._next_segment()
+            if segment is None:
+                return False
+            self._offset = 0
+        sealed = self.journal.current_segment > segment.number
+        end = segment.end
+        if self._offset < end:
+            stop = min(end, self._offset + self.chunk)
+            try:
+                data = segment.mapped[self._offset : stop]
+            except ValueError:
+                # Unmapped: the journal was closed under us.
+                return False
+            self._offset = stop
             self._lines(data)
             return True
         if not sealed:
@@ -487,17 +550,15 @@ class JournalReader:
         if self._rest:
             self.torn += 1
             self._rest = b""
-        os.close(self._fd)
-        self._fd = -1
+        self._segment = None
         return True
 
-    def _open_next(self) -> bool:
+    def _next_segment(self) -> Segment | None:
         for segment in self.journal.segments():
             if segment.number > self._number:
                 self._number = segment.number
-                self._fd = os.open(segment.path, os.O_RDONLY)
-                return True
-        return False
+                return segment
+        return None
 
     def _lines(self, data: bytes) -> None:
         lines = (self._rest + data).split(b"\n")
@@ -514,10 +575,8 @@ class JournalReader:
             ready.append(value)
 
     def close(self) -> None:
-        """Close the segment being read."""
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        """Let go of the segment being read."""
+        self._segment = None
 
 
 # Replaying the journals of processes that died ---------------------------------------------
@@ -563,6 +622,7 @@ class ClaimedJournal:
         self.folder = folder
         self.owner = owner
         self._lock_fd = lock_fd
+        self._marks: str | None = None
         #: Lines that could not be read (torn by a crash or a full disk), skipped.
         self.torn = 0
 
@@ -574,15 +634,14 @@ class ClaimedJournal:
     def _lines(self) -> Iterator[tuple[str, Any]]:
         for _, path in _segments_of(self.folder, self.owner):
             with open(path, "rb") as segment:
-                for line in segment:
-                    if line.endswith(b"\n"):
-                        line = line[:-1]
-                    if not line:
-                        continue
-                    try:
-                        yield _parse(line)
-                    except (ValueError, UnicodeDecodeError):
-                        self.torn += 1
+                content = _logical(segment.read())
+            for line in content.split(b"\n"):
+                if not line:
+                    continue
+                try:
+                    yield _parse(line)
+                except (ValueError, UnicodeDecodeError):
+                    self.torn += 1
 
     def batches(self, batch_size: int) -> Iterator[tuple[str, list[Any]]]:
         """Yield ``(batch id, records)`` still to be written, in order.
@@ -645,14 +704,16 @@ class ClaimedJournal:
         self._mark(b"D %s\n" % batch_id.encode("ascii"))
 
     def _mark(self, line: bytes) -> None:
-        segments = _segments_of(self.folder, self.owner)
-        if not segments:
-            return
+        # Marks of the replay go to a segment of their own after the owner's (a plain file,
+        # appended to), so that they are read after every record they refer to.
+        if self._marks is None:
+            segments = _segments_of(self.folder, self.owner)
+            number = segments[-1][0] + 1 if segments else 0
+            self._marks = _segment_path(self.folder, self.owner, number)
         with contextlib.suppress(OSError):
-            fd = os.open(segments[-1][1], os.O_WRONLY | os.O_APPEND)
+            fd = os.open(self._marks, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                # A dead owner may have left a torn last line: end it first.
-                _write_all(fd, b"\n" + line)
+                _write_all(fd, line)
             finally:
                 os.close(fd)
 

@@ -11,9 +11,8 @@ writer catches up after a burst or flushes at exit, it never pauses.
 
 from __future__ import annotations
 
-import queue
 import time
-from typing import Any
+from collections.abc import Callable
 
 __all__ = ["PAUSE_SECONDS", "SLICE_SECONDS", "Pacer", "no_pacing"]
 
@@ -22,27 +21,31 @@ PAUSE_SECONDS = 0.00005
 
 
 class Pacer:
-    """Call :meth:`tick` once per record of work; it pauses now and then when it should."""
+    """Call :meth:`tick` once per record of work; it pauses now and then when it should.
 
-    __slots__ = ("_records", "_seen", "_since", "slice_seconds")
+    ``arrivals`` tells how many records are there: the queue's size, or the count of
+    records appended to the journal. It growing means the application is logging.
+    """
 
-    def __init__(self, records: queue.SimpleQueue[Any], slice_seconds: float = SLICE_SECONDS):
-        self._records = records
+    __slots__ = ("_arrivals", "_seen", "_since", "slice_seconds")
+
+    def __init__(self, arrivals: Callable[[], int], slice_seconds: float = SLICE_SECONDS):
+        self._arrivals = arrivals
         self.slice_seconds = slice_seconds
         self._since = time.perf_counter()
-        self._seen = records.qsize()
+        self._seen = arrivals()
 
     def restart(self) -> None:
         """Start a fresh slice (the writer starts a drain)."""
         self._since = time.perf_counter()
-        self._seen = self._records.qsize()
+        self._seen = self._arrivals()
 
     def tick(self) -> None:
         """Pause briefly if this slice of work is used up and records are still arriving."""
         now = time.perf_counter()
         if now - self._since < self.slice_seconds:
             return
-        waiting = self._records.qsize()
+        waiting = self._arrivals()
         if waiting > self._seen:
             # Blocks (releasing the GIL) long enough for a waiting thread to take it.
             time.sleep(PAUSE_SECONDS)

@@ -113,7 +113,9 @@ class BackgroundWriter:
         # The record the thread has taken while it lingers for more (still queued).
         self._in_hand = 0
         self._sessions = SessionUsers()
-        self._pacer = Pacer(records)
+        self._pacer = Pacer(
+            records.qsize if journal is None else lambda: journal.next_seq + records.qsize()
+        )
         self.store.pace = self._pacer.tick
         self._abandoned = False
         # Set when the thread has ended, for whatever reason: the handler starts another.
@@ -323,7 +325,7 @@ class BackgroundWriter:
             return
         # During an outage the backlog stays on disk: memory holds the batches in retry only.
         while not (self._batches and self.delivery.down):
-            taken = reader.take(self.batch_size - len(self._open))
+            taken = reader.take(self.batch_size - len(self._open), self._pacer.tick)
             if not taken:
                 break
             self._take_journaled(taken)

@@ -185,7 +185,9 @@ def test_failed_spill_counts_and_reports_drops(
 def test_queue_overflow_spills_in_the_caller(
     event_handler: HandlerFactory, outage: Outage, spill_path: str
 ) -> None:
-    handler = event_handler(journal=False, queue_size=10, flush_interval=60, replay_on_recovery=False)
+    handler = event_handler(
+        journal=False, queue_size=10, flush_interval=60, replay_on_recovery=False
+    )
     outage.down()
     for i in range(200):
         log.info("Overflowed", extra={"i": i})
