@@ -31,12 +31,13 @@ JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, J
 
 REPLACEMENT = "\ufffd"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_replace_unstorable = _UNSTORABLE.sub
 _MAX_DEPTH = 20
 
 
 def clean_text(text: str) -> str:
     """Replace NUL characters and lone surrogates by U+FFFD."""
-    return _UNSTORABLE.sub(REPLACEMENT, text)
+    return _replace_unstorable(REPLACEMENT, text)
 
 
 def safe_str(value: object) -> str:
@@ -64,7 +65,25 @@ def json_safe(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()) 
     Mappings and sequences are copied recursively (cycles and very deep nesting become
     strings); other objects become their ``str()``.
     """
+    # The plain types first, by their exact type: what nearly every value is.
+    kind = type(value)
+    if kind is str:
+        # isascii() costs nothing, and a surrogate is never ASCII: only a NUL can be there.
+        text: str = value
+        if text.isascii() and "\x00" not in text:
+            return text
+        return _replace_unstorable(REPLACEMENT, text)
+    if kind is int:
+        number: int = value
+        return number if -(2**63) <= number < 2**63 else safe_str(number)
+    if kind is float:
+        real: float = value
+        return real if math.isfinite(real) else str(real)
+    if value is None or kind is bool:
+        return value  # type: ignore[no-any-return]
     try:
+        if kind is dict or kind is list or kind is tuple:
+            return _container(value, kind is dict, _depth, _seen)
         return _json_value(value, _depth, _seen)
     except Exception:
         # Even isinstance() fails on some proxies (a lazy object whose setup raises): one
@@ -87,21 +106,25 @@ def _json_value(value: Any, _depth: int, _seen: frozenset[int]) -> JSONValue:
     if isinstance(value, (decimal.Decimal, uuid.UUID, datetime.timedelta)):
         return str(value)
     if isinstance(value, (Mapping, list, tuple, set, frozenset)):
-        if id(value) in _seen:
-            return "<recursion>"
-        if _depth >= _MAX_DEPTH:
-            return safe_str(value)
-        seen = _seen | {id(value)}
-        try:
-            if isinstance(value, Mapping):
-                return {
-                    safe_str(key): json_safe(item, _depth + 1, seen)
-                    for key, item in list(value.items())
-                }
-            return [json_safe(item, _depth + 1, seen) for item in list(value)]
-        except Exception:
-            return safe_str(value)
+        return _container(value, isinstance(value, Mapping), _depth, _seen)
     return safe_str(value)
+
+
+def _container(value: Any, mapping: bool, _depth: int, _seen: frozenset[int]) -> JSONValue:
+    if id(value) in _seen:
+        return "<recursion>"
+    if _depth >= _MAX_DEPTH:
+        return safe_str(value)
+    seen = _seen | {id(value)}
+    depth = _depth + 1
+    try:
+        if mapping:
+            return {
+                safe_str(key): json_safe(item, depth, seen) for key, item in list(value.items())
+            }
+        return [json_safe(item, depth, seen) for item in list(value)]
+    except Exception:
+        return safe_str(value)
 
 
 def escape_unstorable(text: str) -> str:

@@ -28,44 +28,44 @@ class PreparedEvent(TypedDict):
     data: dict[str, Any]
 
 
-def _fit(text: str, max_length: int) -> tuple[str, str | None]:
-    # Most names and notes are short ASCII: nothing to clean or cut.
-    if len(text) <= max_length and text.isascii() and "\x00" not in text:
-        return text, None
-    return fit(text, max_length)
-
-
 def prepare(handed: HandedRecord, sessions: SessionUsers | None = None) -> PreparedEvent:
     """Return the Event fields of a handed-over record as JSON values.
 
     ``sessions`` finds the user of a record handed over with a session key (none given:
     such records get no user).
     """
-    data: dict[str, Any] = {"logger": clean_text(handed["logger"]), "level": handed["level"]}
-    message = handed["message"]
+    # Once per record in the writer: the usual record (short ASCII texts, no extras) takes
+    # the fewest steps; isascii() costs nothing and a surrogate is never ASCII.
+    logger = handed["logger"]
+    if type(logger) is not str or not logger.isascii() or "\x00" in logger:
+        logger = clean_text(logger)
+    data: dict[str, Any] = {"logger": logger, "level": handed["level"]}
     if "event_name" in handed:
-        name_text, note_text = handed["event_name"], message
+        name, note = handed["event_name"], handed["message"]
     else:
-        name_text, note_text = message, ""
+        name, note = handed["message"], ""
     if "note" in handed:
-        note_text = handed["note"]
-    name, full_name = _fit(name_text, NAME_MAX_LENGTH)
-    note, full_note = _fit(note_text, NOTE_MAX_LENGTH)
-    if full_name is not None or full_note is not None:
-        original = {}
-        if full_name is not None:
-            original["name"] = full_name
-        if full_note is not None:
-            original["note"] = full_note
+        note = handed["note"]
+    original: dict[str, str] | None = None
+    if len(name) > NAME_MAX_LENGTH or not name.isascii() or "\x00" in name:
+        name, full = fit(name, NAME_MAX_LENGTH)
+        if full is not None:
+            original = {"name": full}
+    if len(note) > NOTE_MAX_LENGTH or not note.isascii() or "\x00" in note:
+        note, full = fit(note, NOTE_MAX_LENGTH)
+        if full is not None:
+            if original is None:
+                original = {}
+            original["note"] = full
+    if original is not None:
         data["original"] = original
 
     user = handed.get("user")
     if "user_unresolved" in handed:
         data["user"] = handed["user_unresolved"]
-    elif user is None and "session" in handed and sessions is not None:
+    elif user is None and sessions is not None and "session" in handed:
         user = sessions.user(handed["session"])
 
-    related = handed.get("related")
     if "related_description" in handed:
         data["related_object"] = handed["related_description"]
     if "request" in handed:
@@ -79,6 +79,7 @@ def prepare(handed: HandedRecord, sessions: SessionUsers | None = None) -> Prepa
         "note": note,
         "created": handed["created"],
         "user": user,
-        "related": related,
+        # A list when read back from JSON (a journal, a spill file): the store takes both.
+        "related": handed.get("related"),
         "data": data,
     }
