@@ -289,25 +289,31 @@ class Journal:
 
     def append(self, payload: bytes) -> bool:
         """Append one record; ``False`` when it cannot be kept (nothing half-counted)."""
-        with self._lock:
+        # The hot path of every log call: acquire()/release() cost less than ``with``.
+        lock = self._lock
+        lock.acquire()
+        try:
             segment = self._current
             if segment is None:
                 return False
-            if self._live_bytes >= self.max_bytes:
-                return self._refuse(f"it holds {self.max_bytes} bytes not yet written")
             seq = self.next_seq
             line = b"R %d %b\n" % (seq, payload)
+            size = len(line)
             end = segment.end
-            if end + len(line) > segment.size:
-                segment = self._next_segment(len(line))
+            if end + size > segment.size or self._live_bytes >= self.max_bytes:
+                if self._live_bytes >= self.max_bytes:
+                    return self._refuse(f"it holds {self.max_bytes} bytes not yet written")
+                segment = self._next_segment(size)
                 if segment is None:
                     return False
                 end = segment.end
-            segment.mapped[end : end + len(line)] = line
-            segment.end = end + len(line)
-            self._live_bytes += len(line)
+            segment.mapped[end : end + size] = line
+            segment.end = end + size
+            self._live_bytes += size
             self.next_seq = seq + 1
             return True
+        finally:
+            lock.release()
 
     def _next_segment(self, room: int) -> Segment | None:
         now = time.monotonic()
