@@ -9,7 +9,9 @@ Read from the environment, set by ``python -m benchmarks.servers`` for each serv
 - ``DJANGOTAILORING_SERVERS_DIR``: the run's temporary folder (the ``FileHandler``'s file,
   the per-worker GC statistics);
 - ``DJANGOTAILORING_BENCH_PG_*``: the PostgreSQL database (name, host, port, user, password),
-  as for ``python -m benchmarks``.
+  as for ``python -m benchmarks``;
+- ``DJANGOTAILORING_SERVERS_JOURNAL_DIR``: ``TRACKING_JOURNAL_DIR``, EventHandler's journal
+  folder (unset: the handler's default, in the temp directory).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ LOG_FILE = os.path.join(RUN_DIR, "requests.log")
 GC_DIR = os.path.join(RUN_DIR, "gc")
 #: ``"log"``: one ``logger.info("PageViewed")`` per request; ``"create_event"``: one Event.
 RECORD = CASES[CASE][1]
+
+TRACKING_JOURNAL_DIR = os.environ.get("DJANGOTAILORING_SERVERS_JOURNAL_DIR") or None
 
 SECRET_KEY = "benchmarks-only-not-secret"
 DEBUG = False
