@@ -11,7 +11,7 @@ Read from the environment, set by ``python -m benchmarks.servers`` for each serv
 - ``DJANGOTAILORING_BENCH_PG_*``: the PostgreSQL database (name, host, port, user, password),
   as for ``python -m benchmarks``;
 - ``DJANGOTAILORING_SERVERS_JOURNAL_DIR``: ``TRACKING_JOURNAL_DIR``, EventHandler's journal
-  folder (unset: the handler's default, in the temp directory).
+  folder (unset: a folder in the run's temporary folder).
 """
 
 from __future__ import annotations
@@ -39,7 +39,10 @@ GC_DIR = os.path.join(RUN_DIR, "gc")
 #: ``"log"``: one ``logger.info("PageViewed")`` per request; ``"create_event"``: one Event.
 RECORD = CASES[CASE][1]
 
-TRACKING_JOURNAL_DIR = os.environ.get("DJANGOTAILORING_SERVERS_JOURNAL_DIR") or None
+# The run's own folder by default: a journal left by an earlier run is never replayed here.
+TRACKING_JOURNAL_DIR = os.environ.get("DJANGOTAILORING_SERVERS_JOURNAL_DIR") or os.path.join(
+    RUN_DIR, "journal"
+)
 
 SECRET_KEY = "benchmarks-only-not-secret"
 DEBUG = False
