@@ -29,7 +29,7 @@ pytestmark = [
 
 PEER_AND_RAW_CASES = {"null", "file", "db_logger", "pinax", "orm_create", "bulk_create"}
 OUR_CASES = {"create_event"} | (
-    {"eventhandler_immediate", "eventhandler_background"}
+    {"eventhandler_immediate", "eventhandler_background", "eventhandler_background_nojournal"}
     if writecases.eventhandler_available()
     else set()
 )
