@@ -542,3 +542,36 @@ def test_stuck_flush_of_a_journaling_handler_returns(
     release.set()
     handler.flush(timeout=10)
     assert numbers("Stuck") == list(range(10))
+
+
+def test_system_check_follows_the_setting_and_the_default_folder(
+    settings: Any, tmp_path: Path
+) -> None:
+    from djangotailoring.tracking.checks import check_settings
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    settings.LOGGING = logging_config({})
+    settings.TRACKING_JOURNAL_DIR = str(blocker)
+    errors = check_settings()
+    assert [error.id for error in errors] == ["djangotailoring.E007"]
+    assert "TRACKING_JOURNAL_DIR" in errors[0].msg
+    assert "not a folder" in errors[0].msg
+    settings.TRACKING_JOURNAL_DIR = None
+    assert check_settings() == []
+    settings.TRACKING_JOURNAL_DIR = 5
+    assert [error.id for error in check_settings()] == ["djangotailoring.E006"]
+
+
+def test_replay_events_dry_run_and_no_journals_leave_journals_alone(
+    transactional_db: None, journal_dir: str
+) -> None:
+    child = run_child(journal_dir, records=20, then="os._exit")
+    child.communicate(timeout=30)
+    out = StringIO()
+    call_command("replay_events", "--dry-run", "--journal-dir", journal_dir, stdout=out)
+    assert "replayed, not counted, by a dry run" in out.getvalue()
+    call_command("replay_events", "--no-journals", stdout=StringIO())
+    assert Event.objects.filter(name="Journaled").count() == 0
+    call_command("replay_events", "--journal-dir", journal_dir, stdout=StringIO())
+    assert numbers("Journaled") == list(range(20))
