@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import json
 import logging
 import mmap
@@ -56,6 +55,7 @@ try:
 except ImportError:  # pragma: no cover - orjson is a dependency; json is the fallback
     orjson = None  # type: ignore[assignment]
 
+from djangotailoring.handlers.spilling import database_key
 from djangotailoring.limits import HANDLER_LOGGER_NAME
 
 __all__ = [
@@ -128,12 +128,7 @@ def default_journal_dir() -> str:
 
 def journal_folder(journal_dir: str, alias: str) -> str:
     """The folder of the journals of database ``alias`` (one per database server and name)."""
-    from django.db import connections
-
-    config = connections.settings[alias]
-    identity = "|".join(str(config.get(key, "")) for key in ("ENGINE", "NAME", "HOST", "PORT"))
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
-    return os.path.join(journal_dir, f"{alias}-{digest}")
+    return os.path.join(journal_dir, database_key(alias))
 
 
 def _segment_path(folder: str, owner: str, number: int) -> str:

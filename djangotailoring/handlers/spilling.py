@@ -23,19 +23,29 @@ try:
 except ImportError:  # pragma: no cover - Windows has no flock; appends stay per-process safe
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["SpillFile", "default_spill_path", "read_batches"]
+__all__ = ["SpillFile", "database_key", "default_spill_path", "read_batches"]
 
 CLAIMED = ".replaying-"
 
 
-def default_spill_path(alias: str) -> str:
-    """The spill file used when none is configured: per database, in the temp directory."""
+def database_key(alias: str) -> str:
+    """``<alias>-<digest>``: names database ``alias`` by its engine, name, host and port.
+
+    Spill files and journal folders are named by it, so that two aliases of one database
+    share them and two databases never do.
+    """
     from django.db import connections
 
     config = connections.settings[alias]
     identity = "|".join(str(config.get(key, "")) for key in ("ENGINE", "NAME", "HOST", "PORT"))
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
-    return os.path.join(tempfile.gettempdir(), f"djangotailoring-events-{alias}-{digest}.jsonl")
+    return f"{alias}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
+
+
+def default_spill_path(alias: str) -> str:
+    """The spill file used when none is configured: per database, in the temp directory."""
+    return os.path.join(
+        tempfile.gettempdir(), f"djangotailoring-events-{database_key(alias)}.jsonl"
+    )
 
 
 LOCK_PATIENCE = 5.0
