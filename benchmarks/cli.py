@@ -67,6 +67,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-read", dest="read", action="store_false", help="skip the read path")
     parser.add_argument(
+        "--cases",
+        help="comma-separated keys of the write cases to run (default: all; e.g. "
+        "null,file,eventhandler_background_nojournal,eventhandler_background)",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="tiny sizes, one round, rows verified, no timing judgement",
@@ -90,6 +95,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.databases) - {"sqlite", "postgres"}
     if unknown:
         parser.error(f"unknown database(s): {', '.join(sorted(unknown))}")
+    args.case_keys = (
+        None if args.cases is None else [key.strip() for key in args.cases.split(",") if key]
+    )
+    if args.case_keys is not None:
+        from benchmarks.writecases import CASE_KEYS
+
+        unknown = set(args.case_keys) - set(CASE_KEYS)
+        if unknown or not args.case_keys:
+            parser.error(
+                f"unknown write case(s): {', '.join(sorted(unknown)) or '(none given)'}; "
+                f"known: {', '.join(CASE_KEYS)}"
+            )
     return args
 
 
@@ -118,6 +135,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         "read_names": args.read_names,
         "read_repeats": args.read_repeats,
         "smoke": args.smoke,
+        "cases": args.case_keys,
     }
 
 

@@ -46,6 +46,8 @@ def run_write_path(config: dict[str, Any]) -> dict[str, Any]:
 
     n, rounds = config["events"], config["rounds"]
     cases = writecases.build_cases(connection.vendor, n)
+    if config.get("cases"):
+        cases = [case for case in cases if case.key in config["cases"]]
     try:
         warm = max(1, min(100, n // 10))
         _progress(f"warm-up ({warm} events per case)")

@@ -351,6 +351,23 @@ def eventhandler_cases(n: int) -> list[Case]:
     ]
 
 
+#: Every write case's key (``--cases`` picks among them); ``copy`` runs on PostgreSQL only.
+CASE_KEYS = (
+    "null",
+    "file",
+    "db_logger",
+    "pinax",
+    "orm_create",
+    "bulk_create",
+    "copy",
+    "create_event",
+    "eventhandler_immediate",
+    "eventhandler_background_nojournal",
+    "eventhandler_background",
+    "eventhandler_background_defaults",
+)
+
+
 def build_cases(vendor: str, n: int) -> list[Case]:
     """The cases that apply to ``vendor``, ours last."""
     cases: list[Case] = [

@@ -78,3 +78,28 @@ def test_postgres_smoke_run_checks_every_read_query(postgres_result: dict[str, A
         "admin changelist, first page",
         "admin changelist, filtered by name",
     ]
+
+
+def test_every_write_case_has_a_key_that_cases_can_pick() -> None:
+    # A burst beyond the default queue adds the case with every default.
+    cases = writecases.build_cases("postgresql", 100_000)
+    try:
+        assert {case.key for case in cases} == set(writecases.CASE_KEYS)
+    finally:
+        for case in cases:
+            case.close()
+
+
+def test_cases_runs_only_the_cases_named(tmp_path: Path) -> None:
+    result = run_benchmark(
+        "benchmarks", "sqlite", tmp_path, "--smoke", "--no-read", "--cases", "null,file"
+    )
+    assert [case["key"] for case in result["write"]["cases"]] == ["null", "file"]
+    assert verified_cases(result) == {"file"}
+
+
+def test_an_unknown_case_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.parse_args(["--cases", "null,nosuchcase"])
+    assert exit_info.value.code == 2
+    assert "unknown write case(s): nosuchcase" in capsys.readouterr().err
