@@ -1,0 +1,36 @@
+"""The OpenTelemetry span being recorded, as W3C hex ids for records and events.
+
+OpenTelemetry is never imported here: a span can only be current once the application has
+imported ``opentelemetry.trace``, so until then (and always, when it is not installed) a
+lookup costs one dictionary access.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+__all__ = ["current_trace"]
+
+
+def current_trace() -> dict[str, str] | None:
+    """``{"trace_id", "span_id"}`` (32 and 16 hex digits) of the recording span, else ``None``.
+
+    Never raises: a broken tracer costs the record its trace ids only.
+    """
+    trace: Any = sys.modules.get("opentelemetry.trace")
+    if trace is None:
+        return None
+    try:
+        span = trace.get_current_span()
+        if not span.is_recording():
+            return None
+        context = span.get_span_context()
+        if not context.is_valid:
+            return None
+        return {
+            "trace_id": format(context.trace_id, "032x"),
+            "span_id": format(context.span_id, "016x"),
+        }
+    except Exception:  # noqa: BLE001 - context must never break the caller.
+        return None
