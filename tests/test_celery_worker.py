@@ -114,7 +114,8 @@ def start_worker(
     }
     command = [
         sys.executable, "-m", "celery", "-A", "tests.celerysite.app", "worker",
-        "--pool", pool, "--concurrency", "1", "--queues", queue, "--hostname", f"{queue}@%h", "--loglevel", "WARNING",
+        "--pool", pool, "--concurrency", "1", "--queues", queue, "--hostname", f"{queue}@%h",
+        "--loglevel", "WARNING",
         "--without-heartbeat", "--without-mingle", "--without-gossip", *options,
     ]  # fmt: skip
     with output.open("wb") as out:
