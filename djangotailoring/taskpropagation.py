@@ -69,13 +69,24 @@ def on_before_task_publish(sender: Any = None, headers: Any = None, **kwargs: An
     headers.setdefault(USER_ID_HEADER, user_id)
 
 
+def _header(request: Any, name: str) -> Any:
+    # A worker sets custom headers as attributes of the task's request; eager apply()
+    # keeps them in request.headers only.
+    value = getattr(request, name, None)
+    if value is None:
+        headers = getattr(request, "headers", None)
+        value = headers.get(name) if isinstance(headers, dict) else None
+    return value
+
+
 def _state_of(task: Any, task_id: str) -> TaskState:
     request = getattr(task, "request", None)
-    request_id = getattr(request, REQUEST_ID_HEADER, None)
+    request_id = _header(request, REQUEST_ID_HEADER)
+    user_id = _header(request, USER_ID_HEADER)
     if not isinstance(request_id, str) or not is_valid_request_id(request_id):
-        # Sent by a producer that does not know us: a request of its own.
-        request_id = new_request_id()
-    user_id = getattr(request, USER_ID_HEADER, None)
+        # Sent by a producer that does not know us, or run eagerly (apply()): the current
+        # request's context if there is one, else a request of its own.
+        request_id, user_id = _origin()
     if not isinstance(user_id, (int, str)) or isinstance(user_id, bool):
         user_id = None
     retries = getattr(request, "retries", 0)

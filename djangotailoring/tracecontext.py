@@ -12,12 +12,16 @@ from typing import Any
 
 __all__ = ["current_trace"]
 
+# The last span context seen and its hex ids: the records of one span format them once.
+_last: tuple[Any, str, str] = (None, "", "")
+
 
 def current_trace() -> dict[str, str] | None:
     """``{"trace_id", "span_id"}`` (32 and 16 hex digits) of the recording span, else ``None``.
 
     Never raises: a broken tracer costs the record its trace ids only.
     """
+    global _last
     trace: Any = sys.modules.get("opentelemetry.trace")
     if trace is None:
         return None
@@ -26,11 +30,15 @@ def current_trace() -> dict[str, str] | None:
         if not span.is_recording():
             return None
         context = span.get_span_context()
-        if not context.is_valid:
-            return None
-        return {
-            "trace_id": format(context.trace_id, "032x"),
-            "span_id": format(context.span_id, "016x"),
-        }
-    except Exception:  # noqa: BLE001 - context must never break the caller.
+        last = _last
+        if last[0] is not context:
+            if not context.is_valid:
+                return None
+            last = _last = (
+                context,
+                format(context.trace_id, "032x"),
+                format(context.span_id, "016x"),
+            )
+    except Exception:  # noqa: BLE001 - a broken tracer costs the record its trace ids only.
         return None
+    return {"trace_id": last[1], "span_id": last[2]}
