@@ -200,6 +200,19 @@ def test_task_enqueued_in_a_request_carries_its_request_id_and_user(worker: Work
     assert line[-1] == "TaskLogged"
 
 
+def test_a_requests_whole_story_is_one_query(worker: Worker) -> None:
+    client, alice = _logged_in_client()
+    request_id = f"req-{uuid.uuid4().hex}"
+    client.get("/order/", headers={"X-Request-ID": request_id})
+
+    story = wait_for_events(3, data__request__id=request_id)
+    assert sorted(event.name for event in story) == ["OrderPlaced", "TaskCreated", "TaskLogged"]
+    assert {event.user_id for event in story} == {alice.pk}
+    [placed] = [event for event in story if event.name == "OrderPlaced"]
+    assert placed.data["request"]["path"] == "/order/"
+    assert "task" not in placed.data
+
+
 def test_retry_keeps_the_request_id_and_the_task_id(worker: Worker) -> None:
     request_id = f"req-{uuid.uuid4().hex}"
     task_id = Client().get("/retried/", headers={"X-Request-ID": request_id}).content.decode()

@@ -7,4 +7,5 @@ from tests.celerysite import views
 urlpatterns = [
     path("record/", views.enqueue_record),
     path("retried/", views.enqueue_retried),
+    path("order/", views.place_order),
 ]

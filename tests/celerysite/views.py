@@ -11,5 +11,12 @@ def enqueue_record(request: HttpRequest) -> HttpResponse:
     return HttpResponse(record.delay().id)
 
 
+def place_order(request: HttpRequest) -> HttpResponse:
+    from djangotailoring.tracking import create_event
+
+    create_event("OrderPlaced", request)
+    return HttpResponse(record.delay().id)
+
+
 def enqueue_retried(request: HttpRequest) -> HttpResponse:
     return HttpResponse(retried.delay().id)
