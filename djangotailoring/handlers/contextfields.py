@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from djangotailoring.sanitizing import one_line, safe_str
-from djangotailoring.taskcontext import TaskState, current_task
+from djangotailoring.taskcontext import TaskState
 from djangotailoring.tracecontext import current_trace
 
-__all__ = ["CONTEXT_FIELDS", "context_fields", "current_context_fields", "task_request_fields"]
+__all__ = ["CONTEXT_FIELDS", "context_fields", "task_request_fields"]
 
 CONTEXT_FIELDS = ("task_id", "task_name", "trace_id", "span_id")
 
@@ -38,8 +38,3 @@ def task_request_fields(task: TaskState) -> dict[str, Any]:
     if user_id is not None and not isinstance(user_id, int):
         user_id = one_line(safe_str(user_id))
     return {"request_id": task.request_id, "user_id": user_id}
-
-
-def current_context_fields() -> dict[str, Any]:
-    """:func:`context_fields` of the current task."""
-    return context_fields(current_task())

@@ -29,6 +29,11 @@ def test_record_in_a_task_carries_the_request_id_user_and_task() -> None:
         assert formatted() == "req-7 42 t-1 shop.send - -"
 
 
+def test_a_text_user_key_in_a_task_is_shown_on_one_line() -> None:
+    with running_task(request_id="req-7", user_id="u-1\nforged", task_id="t-1"):
+        assert formatted().split(" ")[:3] == ["req-7", "u-1\\nforged", "t-1"]
+
+
 def test_record_in_a_request_and_a_task_takes_the_request_from_the_request() -> None:
     request = RequestFactory().get("/pay/")
     token = set_current(RequestState(request=request, request_id="req-http"))
