@@ -10,7 +10,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-__all__ = ["current_trace"]
+__all__ = ["TRACE_MODULE", "current_trace"]
+
+#: The module whose presence in ``sys.modules`` means a span may be current.
+TRACE_MODULE = "opentelemetry.trace"
 
 # The last span context seen and its hex ids: the records of one span format them once.
 _last: tuple[Any, str, str] = (None, "", "")
@@ -22,7 +25,7 @@ def current_trace() -> dict[str, str] | None:
     Never raises: a broken tracer costs the record its trace ids only.
     """
     global _last
-    trace: Any = sys.modules.get("opentelemetry.trace")
+    trace: Any = sys.modules.get(TRACE_MODULE)
     if trace is None:
         return None
     try:

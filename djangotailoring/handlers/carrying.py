@@ -8,10 +8,11 @@ back as ``data["task"]`` and ``data["trace"]``.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from djangotailoring.taskcontext import TaskState, current_task
-from djangotailoring.tracecontext import current_trace
+from djangotailoring.tracecontext import TRACE_MODULE, current_trace
 
 __all__ = ["CARRIED_KEYS", "carry", "take"]
 
@@ -30,10 +31,12 @@ def carry(values: dict[str, Any]) -> TaskState | None:
         values[_TASK_ID] = task.task_id
         values[_TASK_NAME] = task.task_name
         values[_TASK_RETRIES] = task.retries
-    trace = current_trace()
-    if trace is not None:
-        values[_TRACE_ID] = trace["trace_id"]
-        values[_SPAN_ID] = trace["span_id"]
+    # On every log call: without OpenTelemetry imported, skip even the call.
+    if TRACE_MODULE in sys.modules:
+        trace = current_trace()
+        if trace is not None:
+            values[_TRACE_ID] = trace["trace_id"]
+            values[_SPAN_ID] = trace["span_id"]
     return task
 
 
