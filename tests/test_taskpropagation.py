@@ -152,3 +152,33 @@ def test_pool_process_shutdown_writes_what_its_handlers_hold(tmp_path: Any) -> N
     logger.info("Held")
     on_worker_process_shutdown(pid=1, exitcode=0)
     assert Event.objects.filter(name="Held").count() == 1
+
+
+@pytest.mark.django_db
+def test_message_sent_in_an_event_loop_never_loads_the_user(
+    published: list[dict[str, Any]],
+) -> None:
+    import asyncio
+
+    from django.utils.functional import SimpleLazyObject
+
+    loads: list[bool] = []
+
+    def load() -> User:
+        loads.append(True)
+        return User.objects.create_user("alice")
+
+    request = RequestFactory().get("/checkout/")
+    request.user = SimpleLazyObject(load)  # type: ignore[assignment]
+
+    async def view() -> None:
+        token = set_current(RequestState(request=request, request_id="req-async"))
+        try:
+            noted.delay()
+        finally:
+            reset_current(token)
+
+    asyncio.run(view())
+    [headers] = published
+    assert (headers[REQUEST_ID_HEADER], headers[USER_ID_HEADER]) == ("req-async", None)
+    assert loads == []
