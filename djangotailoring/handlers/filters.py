@@ -6,6 +6,11 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from djangotailoring.handlers.contextfields import (
+    CONTEXT_FIELDS,
+    context_fields,
+    task_request_fields,
+)
 from djangotailoring.handlers.logfields import (
     FIELDS,
     PLACEHOLDER,
@@ -21,16 +26,19 @@ from djangotailoring.requestcontext import (
     unwrap_request,
     user_is_loaded,
 )
+from djangotailoring.taskcontext import current_task
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
 __all__ = ["RequestContextFilter"]
 
+_ALL_FIELDS = FIELDS + CONTEXT_FIELDS
+
 
 class RequestContextFilter(logging.Filter):
-    """Add ``request_id``, ``request_method``, ``request_path``, ``remote_addr``, ``user_id``
-    and ``username`` to every record.
+    """Add ``request_id``, ``request_method``, ``request_path``, ``remote_addr``, ``user_id``,
+    ``username``, ``task_id``, ``task_name``, ``trace_id`` and ``span_id`` to every record.
 
     The request is the record's own ``request`` extra (Django's ``django.request`` and
     ``django.security`` records and the ``djangotailoring.tracking.events`` records carry
@@ -49,11 +57,15 @@ class RequestContextFilter(logging.Filter):
     ``Vary: Cookie``, and a user set by a later authentication layer is seen. In a running
     event loop, or when formatted in another thread, they never query: they show the user
     only if it is already loaded, ``"-"`` otherwise.
+
+    In a Celery task (see :doc:`/recipes/celery`) ``request_id`` and ``user_id`` are those of
+    the request that enqueued it, and ``task_id``, ``task_name`` those of the task; while an
+    OpenTelemetry span is recording, ``trace_id`` and ``span_id`` are its W3C hex ids.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Add the missing request attributes to ``record``; return ``True``."""
-        missing = [name for name in FIELDS if name not in record.__dict__]
+        missing = [name for name in _ALL_FIELDS if name not in record.__dict__]
         if not missing:
             return True
         try:
@@ -68,9 +80,13 @@ class RequestContextFilter(logging.Filter):
 
 def _record_values(record: logging.LogRecord) -> dict[str, Any]:
     request = unwrap_request(record.__dict__.get("request")) or current_request()
+    task = current_task()
+    values = context_fields(task)
     if request is None:
-        return {}
-    values: dict[str, Any] = request_fields(request)
+        if task is not None:
+            values.update(task_request_fields(task))
+        return values
+    values.update(request_fields(request))
     if user_is_loaded(request) or in_event_loop():
         values.update(user_fields(loaded_user(request)))
     else:

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple, TypedDict
 
 from django.utils.functional import LazyObject, empty
 
+from djangotailoring.handlers.carrying import CARRIED_KEYS, carry, take
 from djangotailoring.limits import RELATED_DESCRIPTION_MAX_LENGTH
 from djangotailoring.requestcontext import (
     RequestState,
@@ -37,6 +38,7 @@ from djangotailoring.requestcontext import (
     unwrap_request,
 )
 from djangotailoring.sanitizing import clean_text, json_safe, safe_str, shorten
+from djangotailoring.taskcontext import request_context_of_task
 
 __all__ = [
     "EVENT_KEYS",
@@ -94,8 +96,11 @@ REQUEST_SESSION_KEY = "\x00request_session"
 # garbage collector track the handed-over dict.
 _CONTEXT_KEYS = ("id", "method", "path", "remote_addr")
 _CONTEXT_PAIRS = tuple((f"{REQUEST_KEY}_{name}", name) for name in _CONTEXT_KEYS)
-_REQUEST_KEYS = frozenset(
-    {REQUEST_KEY, REQUEST_USER_KEY, REQUEST_SESSION_KEY, *(key for key, _ in _CONTEXT_PAIRS)}
+_REQUEST_KEYS = (
+    frozenset(
+        {REQUEST_KEY, REQUEST_USER_KEY, REQUEST_SESSION_KEY, *(key for key, _ in _CONTEXT_PAIRS)}
+    )
+    | CARRIED_KEYS
 )
 
 
@@ -120,6 +125,8 @@ class HandedRecord(TypedDict, total=False):
     related: tuple[str, str, str] | None
     related_description: str
     request: dict[str, Any]
+    task: dict[str, Any]
+    trace: dict[str, Any]
     extra: dict[str, Any]
     exception: str
 
@@ -127,6 +134,7 @@ class HandedRecord(TypedDict, total=False):
 # Added by RequestContextFilter: context, not extras of the application.
 REQUEST_CONTEXT_ATTRIBUTES = frozenset(
     {"request_id", "request_method", "request_path", "remote_addr", "user_id", "username"}
+    | {"task_id", "task_name", "trace_id", "span_id"}
 )
 # What LogRecord.__init__ sets: always the first keys of a record's __dict__ (makeRecord
 # adds extras after them, filters and formatters later still).
@@ -317,13 +325,18 @@ def hand_over(record: logging.LogRecord) -> HandedOver:
     if record.exc_info:
         values["exc_text"] = record.exc_text or _exception_text(record.exc_info)
         values["exc_info"] = None
+    task = carry(values)
     if state is not None:
         ref = _request_ref(state.request, state)
-        if ref is not None:
-            values[REQUEST_KEY] = True
-            for key, name in _CONTEXT_PAIRS:
-                values[key] = ref.context[name]
-            values[REQUEST_USER_KEY], values[REQUEST_SESSION_KEY] = ref.user, ref.session
+    elif task is not None:
+        ref = RequestRef(request_context_of_task(task), task.user_id, None)
+    else:
+        ref = None
+    if ref is not None:
+        values[REQUEST_KEY] = True
+        for key, name in _CONTEXT_PAIRS:
+            values[key] = ref.context[name]
+        values[REQUEST_USER_KEY], values[REQUEST_SESSION_KEY] = ref.user, ref.session
     return values
 
 
@@ -422,4 +435,5 @@ def read(values: HandedOver) -> HandedRecord:
                 handed["user"] = request.user
             elif request.session is not None:
                 handed["session"] = request.session
+    handed.update(take(values))  # type: ignore[typeddict-item]
     return handed

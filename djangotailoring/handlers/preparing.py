@@ -70,6 +70,10 @@ def prepare(handed: HandedRecord, sessions: SessionUsers | None = None) -> Prepa
         data["related_object"] = handed["related_description"]
     if "request" in handed:
         data["request"] = handed["request"]
+    if "task" in handed:
+        data["task"] = handed["task"]
+    if "trace" in handed:
+        data["trace"] = handed["trace"]
     if "extra" in handed:
         data["extra"] = json_safe(handed["extra"])
     if "exception" in handed:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any, TypeAlias
 
+from djangotailoring.handlers.contextfields import context_fields, task_request_fields
 from djangotailoring.handlers.logfields import request_fields, resolve_user, user_fields
 from djangotailoring.requestcontext import current_request, request_context, unwrap_request
 from djangotailoring.sanitizing import json_safe
+from djangotailoring.taskcontext import current_task
 
 __all__ = ["add_request_context", "event_fields", "make_json_safe"]
 
@@ -31,7 +33,9 @@ def add_request_context(logger: Any, method_name: str, event_dict: EventDict) ->
     :class:`~djangotailoring.tracking.middleware.RequestContextMiddleware`. Keys that are
     present already are kept; values that are unknown are left out, and so is everything
     outside a request. The user is loaded if need be, except in a running event loop, where
-    it appears only when it is already loaded. Never raises.
+    it appears only when it is already loaded. In a Celery task, ``request_id`` and
+    ``user_id`` are the enqueuing request's, with ``task_id`` and ``task_name``; while an
+    OpenTelemetry span is recording, ``trace_id`` and ``span_id`` are added. Never raises.
     """
     try:
         record = event_dict.get("_record")
@@ -40,11 +44,16 @@ def add_request_context(logger: Any, method_name: str, event_dict: EventDict) ->
             or unwrap_request(getattr(record, "request", None))
             or current_request()
         )
+        task = current_task()
+        fields = context_fields(task)
         if request is not None:
-            fields = {**request_fields(request), **user_fields(resolve_user(request))}
-            for key, value in fields.items():
-                if value is not None:
-                    event_dict.setdefault(key, value)
+            fields.update(request_fields(request))
+            fields.update(user_fields(resolve_user(request)))
+        elif task is not None:
+            fields.update(task_request_fields(task))
+        for key, value in fields.items():
+            if value is not None:
+                event_dict.setdefault(key, value)
     except Exception:  # noqa: S110 - a log call must go on without its context.
         pass
     return event_dict

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 from django.apps import AppConfig
 from django.core import checks
 from django.utils.translation import gettext_lazy as _
@@ -17,9 +19,14 @@ class TrackingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from djangotailoring.tracking import announcing, receivers
+        from djangotailoring.tracking import announcing, contextdata, receivers
         from djangotailoring.tracking import checks as tracking_checks
 
         announcing.connect()
         receivers.connect()
+        contextdata.connect()
+        if find_spec("celery") is not None:
+            from djangotailoring import taskpropagation
+
+            taskpropagation.connect()
         checks.register(tracking_checks.check_settings)

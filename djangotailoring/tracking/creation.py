@@ -15,6 +15,7 @@ from djangotailoring.limits import NAME_MAX_LENGTH, NOTE_MAX_LENGTH, RELATED_DES
 from djangotailoring.requestcontext import current_request, request_context
 from djangotailoring.sanitizing import fit, json_safe, safe_str, shorten
 from djangotailoring.tracking.announcing import announce_on_commit
+from djangotailoring.tracking.contextdata import add_context, task_user
 from djangotailoring.tracking.errors import InvalidEventError, InvalidEventTypeError
 from djangotailoring.tracking.models import Event
 
@@ -124,6 +125,9 @@ def build_event(
     context_request = request if request is not None else current_request()
     if context_request is not None:
         payload["request"] = request_context(context_request)
+    task = add_context(payload, with_request=context_request is None)
+    if task is not None and user is None and user_from_request and context_request is None:
+        clean_user = task_user(task)
     if related is not None:
         payload["related_object"] = shorten(safe_str(related), RELATED_DESCRIPTION_MAX_LENGTH)
     if original:

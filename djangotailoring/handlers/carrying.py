@@ -1,0 +1,54 @@
+"""The task and the span of a log call, carried from the caller's thread to the writer.
+
+The writer runs in a thread of its own, where neither the Celery task nor the
+OpenTelemetry span of the caller is current: :func:`carry` puts them into the handed-over
+values (one plain value per key, like the request's context) and :func:`take` reads them
+back as ``data["task"]`` and ``data["trace"]``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from djangotailoring.taskcontext import TaskState, current_task
+from djangotailoring.tracecontext import TRACE_MODULE, current_trace
+
+__all__ = ["CARRIED_KEYS", "carry", "take"]
+
+_TASK_ID = "\x00task_id"
+_TASK_NAME = "\x00task_name"
+_TASK_RETRIES = "\x00task_retries"
+_TRACE_ID = "\x00trace_id"
+_SPAN_ID = "\x00span_id"
+CARRIED_KEYS = frozenset({_TASK_ID, _TASK_NAME, _TASK_RETRIES, _TRACE_ID, _SPAN_ID})
+
+
+def carry(values: dict[str, Any]) -> TaskState | None:
+    """Add the current task and span to ``values``; return the task (in the caller's thread)."""
+    task = current_task()
+    if task is not None:
+        values[_TASK_ID] = task.task_id
+        values[_TASK_NAME] = task.task_name
+        values[_TASK_RETRIES] = task.retries
+    # On every log call: without OpenTelemetry imported, skip even the call.
+    if TRACE_MODULE in sys.modules:
+        trace = current_trace()
+        if trace is not None:
+            values[_TRACE_ID] = trace["trace_id"]
+            values[_SPAN_ID] = trace["span_id"]
+    return task
+
+
+def take(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"task": ..., "trace": ...}`` of what :func:`carry` added (in the writer)."""
+    taken: dict[str, dict[str, Any]] = {}
+    if _TASK_ID in values:
+        taken["task"] = {
+            "id": values[_TASK_ID],
+            "name": values[_TASK_NAME],
+            "retries": values[_TASK_RETRIES],
+        }
+    if _TRACE_ID in values:
+        taken["trace"] = {"trace_id": values[_TRACE_ID], "span_id": values[_SPAN_ID]}
+    return taken
