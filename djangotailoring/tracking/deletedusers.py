@@ -1,9 +1,9 @@
 """Events outlive their user: a deleted user's events still say who it was.
 
 Deleting a user sets ``Event.user`` to ``NULL`` (``on_delete=SET_NULL``). Just before, a
-``pre_delete`` receiver writes ``{"pk": ..., "username": ...}`` into ``data["user"]`` of
-that user's events: one ``UPDATE`` in the database, in the deletion's transaction, that
-loads no event into Python, however many there are. Events that
+``pre_delete`` receiver sets it to ``NULL`` itself and writes ``{"pk": ..., "username":
+...}`` into ``data["user"]`` of that user's events: one ``UPDATE`` in the database, in the
+deletion's transaction, that loads no event into Python, however many there are. Events that
 :func:`~djangotailoring.tracking.privacy.forget_user` anonymised no longer belong to the
 user and keep saying nothing about them; events it deleted are gone.
 """
@@ -35,7 +35,8 @@ def user_reference(user: Model) -> dict[str, Any]:
 
 
 def keep_user_reference(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    """Write :func:`user_reference` into ``data["user"]`` of the events of ``instance``.
+    """Write :func:`user_reference` into ``data["user"]`` of the events of ``instance``
+    (and clear their ``user``).
 
     A failure (say, the events table is not migrated) is logged, never raised: it must not
     stop the deletion of the user.
@@ -46,8 +47,10 @@ def keep_user_reference(sender: type[Model], instance: Model, **kwargs: Any) -> 
     try:
         # A savepoint, so that a failing UPDATE leaves the deletion's transaction usable.
         with transaction.atomic(using=using):
+            # The user is cleared in the same UPDATE: Django's SET NULL that follows finds
+            # no row left to rewrite, so each event is written once.
             Event.objects.using(using).filter(user_id=instance.pk).update(
-                data=WithKey("data", "user", user_reference(instance))
+                user=None, data=WithKey("data", "user", user_reference(instance))
             )
     except Exception:
         logger.exception("Could not keep the user's reference in their events")
