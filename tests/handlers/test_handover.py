@@ -128,6 +128,27 @@ def test_lazy_user_set_after_the_session_layer_is_the_events_and_the_filters(
     assert str(seen[0].username) == "ann"
 
 
+def test_lazy_user_set_later_is_never_evaluated_on_the_event_loop(user: User) -> None:
+    from asgiref.sync import async_to_sync
+
+    request = RequestFactory().get("/page/")
+    request.session = type("Session", (), {"session_key": "s" * 32})()  # type: ignore[assignment]
+    request._cached_user = user  # type: ignore[attr-defined]  # stale: the session layer's
+    request.user = SimpleLazyObject(lambda: pytest.fail("evaluated on the event loop"))  # type: ignore[assignment]
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "Hello", (), None)
+
+    async def in_loop() -> dict[str, Any]:
+        token = set_current(RequestState(request=request, request_id="r1"))
+        try:
+            return hand_over(record)
+        finally:
+            reset_current(token)
+
+    handed = read(async_to_sync(in_loop)())
+    assert handed["session"] == "s" * 32
+    assert "user" not in handed
+
+
 def test_anonymous_request_gets_no_user(event_handler: HandlerFactory, user: User) -> None:
     handler = event_handler(flush_interval=60)
     Client().get("/logs/")
