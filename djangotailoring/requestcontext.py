@@ -38,7 +38,6 @@ __all__ = [
     "is_valid_request_id",
     "loaded_user",
     "new_request_id",
-    "raw_user",
     "request_context",
     "request_id_of",
     "request_user",
@@ -248,7 +247,7 @@ def is_session_user(user: object) -> bool:
     return getattr(setup, "__module__", None) == _AUTH_MIDDLEWARE
 
 
-def raw_user(request: HttpRequest) -> Any:
+def _raw_user(request: HttpRequest) -> Any:
     """``request.user`` as far as it is known without a query; ``empty`` when it is not."""
     user = getattr(request, "user", None)
     if isinstance(user, LazyObject):
@@ -268,12 +267,12 @@ def user_is_loaded(request: HttpRequest) -> bool:
     and ``request.user`` is still that middleware's lazy user.
     A request without any ``user`` counts as loaded: there is nothing to load.
     """
-    return raw_user(request) is not empty
+    return _raw_user(request) is not empty
 
 
 def loaded_user(request: HttpRequest) -> AbstractBaseUser | None:
     """The authenticated user of ``request`` if it is loaded already; never queries."""
-    return _authenticated(raw_user(request))
+    return _authenticated(_raw_user(request))
 
 
 def request_user(request: HttpRequest) -> AbstractBaseUser | None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.config
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -14,7 +11,7 @@ from django.db import transaction
 from django.test import TestCase
 
 from djangotailoring.handlers import EventHandler
-from djangotailoring.testing import capture_events
+from djangotailoring.testing import capture_events, flush_events
 from djangotailoring.tracking import acreate_event, create_event, create_events
 from djangotailoring.tracking.models import Event
 
@@ -70,29 +67,6 @@ class CaptureInTestCase(TestCase):
         assert [(event.name, event.user_id) for event in events] == [("UserConsented", user.pk)]
 
 
-@pytest.fixture
-def background_handler(transactional_db: None, tmp_path: Path) -> Iterator[EventHandler]:
-    logging.config.dictConfig(
-        {
-            "version": 1,
-            "disable_existing_loggers": False,
-            "handlers": {
-                "events": {
-                    "class": "djangotailoring.handlers.EventHandler",
-                    "flush_interval": 60,
-                    "spill_path": str(tmp_path / "spill.jsonl"),
-                    "journal_dir": str(tmp_path / "journal"),
-                }
-            },
-            "loggers": {"app": {"handlers": ["events"], "level": "INFO", "propagate": False}},
-        }
-    )
-    [handler] = logging.getLogger("app").handlers
-    assert isinstance(handler, EventHandler)
-    yield handler
-    handler.close()
-
-
 def test_event_handler_events_are_added_when_the_block_ends(
     background_handler: EventHandler,
 ) -> None:
@@ -113,3 +87,21 @@ def test_bulk_create_that_bypasses_signals_is_found_when_a_handler_exists(
     with capture_events() as events:
         Event.objects.bulk_create([Event(name="Raw")])
     assert [event.name for event in events] == ["Raw"]
+
+
+def test_flush_events_inside_the_block_adds_the_handlers_events_once(
+    background_handler: EventHandler,
+) -> None:
+    with capture_events() as events:
+        logging.getLogger("app").info("Logged")
+        flush_events()
+        assert [event.name for event in events] == ["Logged"]
+        create_event("Created")
+    assert [event.name for event in events] == ["Logged", "Created"]
+
+
+def test_without_a_handler_the_block_needs_no_database() -> None:
+    # No database fixture here: any query would fail the test.
+    with capture_events() as events:
+        pass
+    assert events == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from djangotailoring.handlers import EventHandler
+from djangotailoring.testing import flush_events
 from djangotailoring.tracking import create_event
 from djangotailoring.tracking.models import Event
 
@@ -22,6 +25,14 @@ def test_captured_events_holds_the_tests_events(captured_events: list[Event]) ->
 def test_captured_events_enables_the_database_itself(captured_events: list[Event]) -> None:
     create_event("NoMarkNeeded")
     assert [event.name for event in captured_events] == ["NoMarkNeeded"]
+
+
+def test_captured_events_gets_the_handlers_events_on_flush(
+    background_handler: EventHandler, captured_events: list[Event]
+) -> None:
+    logging.getLogger("app").info("Logged")
+    flush_events()
+    assert [event.name for event in captured_events] == ["Logged"]
 
 
 def test_plugin_imports_without_settings_or_models() -> None:
