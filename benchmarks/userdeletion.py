@@ -130,15 +130,15 @@ def table(samples: dict[str, list[tuple[float, float]]], events: int, vendor: st
     lines = [
         f"Deleting a user with {events:,} events ({vendor}, median of {len(samples[CASES[0]])})",
         "",
-        "==================  ==========  ==========  ==============",
+        "==================  ==========  ==========  ================",
         "case                time (s)    ratio       peak Python MiB",
-        "==================  ==========  ==========  ==============",
+        "==================  ==========  ==========  ================",
     ]
     for case in CASES:
         seconds = statistics.median(s for s, _ in samples[case])
         peak = max(p for _, p in samples[case])
-        lines.append(f"{case:<18}  {seconds:>10.3f}  {seconds / ours:>9.2f}x  {peak:>14.1f}")
-    lines.append("==================  ==========  ==========  ==============")
+        lines.append(f"{case:<18}  {seconds:>10.3f}  {seconds / ours:>9.2f}x  {peak:>16.1f}")
+    lines.append("==================  ==========  ==========  ================")
     return "\n".join(lines)
 
 
