@@ -14,11 +14,14 @@ from benchmarks.cli import missing_peers
 
 MISSING = missing_peers()
 
-pytestmark = pytest.mark.skipif(
-    bool(MISSING),
-    reason=f"benchmark settings need the peers ({', '.join(MISSING)}); "
-    'install them with: pip install -e ".[bench]"',
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        bool(MISSING),
+        reason=f"benchmark settings need the peers ({', '.join(MISSING)}); "
+        'install them with: pip install -e ".[bench]"',
+    ),
+]
 
 
 def test_user_deletion_benchmark_verifies_every_case() -> None:
