@@ -39,6 +39,18 @@ def test_deleted_users_events_keep_null_user_and_say_who_it_was(ann: User) -> No
     assert other.user is not None
 
 
+def test_deleting_users_with_a_queryset_keeps_each_ones_reference(ann: User) -> None:
+    bob = User.objects.create_user("bob")
+    pks = {"ann": ann.pk, "bob": bob.pk}
+    create_events([{"name": "PageViewed", "user": ann}, {"name": "PageViewed", "user": bob}])
+    User.objects.filter(username__in=["ann", "bob"]).delete()
+    references = sorted(
+        (event.data["user"]["username"], event.data["user"]["pk"], event.user_id)
+        for event in Event.objects.named("PageViewed")
+    )
+    assert references == [("ann", pks["ann"], None), ("bob", pks["bob"], None)]
+
+
 def test_events_are_queryable_by_the_deleted_users_reference(ann: User) -> None:
     pk = ann.pk
     create_event("UserConsented", user=ann)
