@@ -41,8 +41,6 @@ def keep_user_reference(sender: type[Model], instance: Model, **kwargs: Any) -> 
     A failure (say, the events table is not migrated) is logged, never raised: it must not
     stop the deletion of the user.
     """
-    if instance.pk is None:
-        return
     using = router.db_for_write(Event)
     try:
         # A savepoint, so that a failing UPDATE leaves the deletion's transaction usable.

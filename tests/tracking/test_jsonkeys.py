@@ -33,3 +33,15 @@ def test_key_is_added_to_an_empty_object() -> None:
 def test_a_key_that_is_not_an_identifier_is_refused() -> None:
     with pytest.raises(ValueError, match="identifier"):
         WithKey("data", "user'; drop", 1)
+
+
+@pytest.mark.django_db
+def test_an_unsupported_database_is_a_clear_error() -> None:
+    from types import SimpleNamespace
+
+    from django.db import NotSupportedError, connection
+
+    compiler = Event.objects.all().query.get_compiler(connection=connection)
+    elsewhere = SimpleNamespace(vendor="oracle")
+    with pytest.raises(NotSupportedError, match="not supported on oracle"):
+        WithKey("data", "user", 1).as_sql(compiler, elsewhere)  # type: ignore[arg-type]
