@@ -244,7 +244,8 @@ def _user_of(request: Any, memo: dict[str, Any] | None) -> tuple[Any, str | None
             if wrapped is empty:
                 # Asked on every log call: remember which lazy user is the session's.
                 if memo is not None and memo.get("session_user") is user:
-                    wrapped = _cached(request)
+                    cache = request.__dict__
+                    wrapped = cache.get("_cached_user", cache.get("_acached_user", empty))
                 else:
                     wrapped = _pending_user(request, user, memo)
                 if wrapped is empty:
