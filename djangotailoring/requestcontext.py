@@ -34,6 +34,7 @@ __all__ = [
     "current_state",
     "in_event_loop",
     "incoming_request_id",
+    "is_session_user",
     "is_valid_request_id",
     "loaded_user",
     "new_request_id",
@@ -64,7 +65,8 @@ class RequestState:
     request: HttpRequest
     request_id: str
     #: Values computed once per request for the records logged during it (plain values
-    #: only: records hand these over instead of the request).
+    #: only, records hand these over instead of the request; and which lazy
+    #: ``request.user`` is the session's, under ``"session_user"``).
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -228,11 +230,29 @@ def _authenticated(user: Any) -> AbstractBaseUser | None:
     return user if user is not None and getattr(user, "is_authenticated", False) is True else None
 
 
+_AUTH_MIDDLEWARE = "django.contrib.auth.middleware"
+
+
+def is_session_user(user: object) -> bool:
+    """Whether ``user`` is the lazy user that Django's ``AuthenticationMiddleware`` set.
+
+    Only that one is what ``request._cached_user`` (or ``_acached_user``) caches: a lazy
+    user set later by another authentication layer (a token middleware) replaces it, and
+    the cache then tells of the session's user, not of the request's.
+    """
+    if not isinstance(user, LazyObject):
+        return False
+    # Not user.__dict__: LazyObject's __getattribute__ is Python code, and slow.
+    setup = object.__getattribute__(user, "__dict__").get("_setupfunc")
+    return getattr(setup, "__module__", None) == _AUTH_MIDDLEWARE
+
+
 def _raw_user(request: HttpRequest) -> Any:
+    """``request.user`` as far as it is known without a query; ``empty`` when it is not."""
     user = getattr(request, "user", None)
     if isinstance(user, LazyObject):
-        user = user._wrapped
-        if user is empty:
+        lazy, user = user, user._wrapped
+        if user is empty and is_session_user(lazy):
             cache = vars(request)
             user = cache.get("_cached_user", cache.get("_acached_user", empty))
     return user
@@ -243,7 +263,8 @@ def user_is_loaded(request: HttpRequest) -> bool:
 
     It is when ``request.user`` is a plain object (set by a view or by another
     authentication layer) or a lazy object that was evaluated, or when Django's
-    ``AuthenticationMiddleware`` cached it (``request.user`` or ``await request.auser()``).
+    ``AuthenticationMiddleware`` cached it (``request.user`` or ``await request.auser()``)
+    and ``request.user`` is still that middleware's lazy user.
     A request without any ``user`` counts as loaded: there is nothing to load.
     """
     return _raw_user(request) is not empty

@@ -42,7 +42,7 @@ nitpicky = True
 # Without network access there is no intersphinx: references into Django, the standard
 # library and structlog cannot be resolved, so they are not reported.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(django|asgiref|structlog|models)(\..*)?"),
+    (r"py:.*", r"(django|asgiref|structlog|models|pytest)(\..*)?"),
     (r"py:.*", r"(datetime|logging|collections|typing|uuid|contextvars|decimal|io|os)\..*"),
     # Postponed annotations of dataclass fields, which autodoc cannot split.
     (r"py:class", r"(dict|list|tuple)\[.*"),

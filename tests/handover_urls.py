@@ -8,4 +8,6 @@ urlpatterns = [
     path("logs/", views.logs),
     path("alogs/", views.alogs),
     path("api/basic/", views.BasicView.as_view()),
+    path("api/token/", views.TokenView.as_view()),
+    path("late-lazy/", views.late_lazy_user),
 ]

@@ -6,8 +6,14 @@ import logging
 import weakref
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from django.utils.functional import SimpleLazyObject
+from rest_framework.authentication import (
+    BasicAuthentication,
+    SessionAuthentication,
+    TokenAuthentication,
+)
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,3 +45,19 @@ class BasicView(APIView):
         seen.append(weakref.ref(request._request))
         logger.info("LoggedByApi")
         return Response({"user": request.user.get_username()})
+
+
+class TokenView(BasicView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+
+
+def late_lazy_user(request: HttpRequest) -> HttpResponse:
+    """As a token middleware after ``AuthenticationMiddleware`` does: a lazy user of its own."""
+    seen.append(weakref.ref(request))
+    assert not request.user.is_authenticated  # the session layer found nobody
+    username = request.headers["X-User"]
+    request.user = SimpleLazyObject(  # type: ignore[assignment]
+        lambda: get_user_model().objects.get(username=username)
+    )
+    logger.info("LoggedWithLateLazyUser")
+    return HttpResponse("ok")

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "djangotailoring.tracking",
     "tests.testapp",
+    # DRF's TokenAuthentication: users set late by another authentication layer.
+    "rest_framework.authtoken",
 ]
 
 MIDDLEWARE = [

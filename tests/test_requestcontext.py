@@ -6,10 +6,11 @@ import contextvars
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import SimpleLazyObject, empty
 
 from djangotailoring.requestcontext import (
     RequestState,
@@ -201,10 +202,20 @@ def test_lazy_user_evaluated_is_loaded() -> None:
 
 @pytest.mark.parametrize("cache", ["_cached_user", "_acached_user"])
 def test_user_cached_by_the_authentication_middleware_is_loaded(cache: str) -> None:
-    request = request_with_user(SimpleLazyObject(lambda: pytest.fail("must not load")))
+    request = RequestFactory().get("/")
+    request.session = {}  # type: ignore[assignment]
+    AuthenticationMiddleware(lambda request: HttpResponse()).process_request(request)
     setattr(request, cache, FakeUser())
     assert user_is_loaded(request)
     assert isinstance(loaded_user(request), FakeUser)
+    assert request.user._wrapped is empty  # type: ignore[attr-defined]
+
+
+def test_cache_of_the_authentication_middleware_is_not_a_lazy_user_set_later() -> None:
+    request = request_with_user(SimpleLazyObject(FakeUser))
+    request._cached_user = AnonymousUser()  # type: ignore[attr-defined]
+    assert not user_is_loaded(request)
+    assert isinstance(request_user(request), FakeUser)
 
 
 def test_anonymous_user_is_loaded_but_not_a_user() -> None:

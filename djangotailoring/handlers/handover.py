@@ -15,9 +15,12 @@ Two steps, on either side of the queue:
 - :func:`read` runs in the writer and turns that into the :class:`HandedRecord` the
   event's fields are prepared from.
 
-Nothing here queries the database: a user that is loaded already is taken by its primary
-key; a lazy ``request.user`` that nobody has evaluated is handed over as the session key,
-and the writer finds the session's user (:mod:`djangotailoring.handlers.sessionusers`).
+Nothing here queries the database for the usual request: a user that is loaded already is
+taken by its primary key; the lazy ``request.user`` of ``AuthenticationMiddleware`` that
+nobody has evaluated is handed over as the session key, and the writer finds the session's
+user (:mod:`djangotailoring.handlers.sessionusers`). A lazy user that another layer set
+later (a token middleware) is evaluated here, in synchronous code: the session cannot tell
+who it is.
 """
 
 from __future__ import annotations
@@ -30,10 +33,13 @@ from typing import Any, NamedTuple, TypedDict
 from django.utils.functional import LazyObject, empty
 
 from djangotailoring.handlers.carrying import CARRIED_KEYS, carry, take
+from djangotailoring.handlers.logfields import resolve_user
 from djangotailoring.limits import RELATED_DESCRIPTION_MAX_LENGTH
 from djangotailoring.requestcontext import (
     RequestState,
     current_state,
+    in_event_loop,
+    is_session_user,
     request_context,
     unwrap_request,
 )
@@ -220,19 +226,40 @@ def _related(value: Any) -> RelatedRef:
         return RelatedRef(None, description)
 
 
-def _user_of(request: Any) -> tuple[Any, str | None]:
+def _pending_user(request: Any, lazy: Any, memo: dict[str, Any] | None) -> Any:
+    """The user of a lazy ``request.user`` nobody evaluated, if known without the session."""
+    if not is_session_user(lazy):
+        # Set by another layer (a token middleware) after the session's: only it knows the
+        # user, and it may need a query. Not on the event loop: there the session decides.
+        return empty if in_event_loop() else resolve_user(request)
+    if memo is not None:
+        memo["session_user"] = lazy
+    return _cached(request)
+
+
+def _cached(request: Any) -> Any:
+    # What AuthenticationMiddleware cached for its own lazy user.
+    cache = request.__dict__
+    return cache.get("_cached_user", cache.get("_acached_user", empty))
+
+
+def _user_of(request: Any, memo: dict[str, Any] | None) -> tuple[Any, str | None]:
     """The request's user key if loaded, else the session key to find it by."""
     try:
         user = getattr(request, "user", None)
         if isinstance(user, LazyObject):
             wrapped = user._wrapped
             if wrapped is empty:
-                cache = request.__dict__
-                wrapped = cache.get("_cached_user", cache.get("_acached_user", empty))
-            if wrapped is empty:
-                session = request.__dict__.get("session")
-                key = getattr(session, "session_key", None) if session is not None else None
-                return None, key if isinstance(key, str) and key else None
+                # Asked on every log call: remember which lazy user is the session's.
+                if memo is not None and memo.get("session_user") is user:
+                    cache = request.__dict__
+                    wrapped = cache.get("_cached_user", cache.get("_acached_user", empty))
+                else:
+                    wrapped = _pending_user(request, user, memo)
+                if wrapped is empty:
+                    session = request.__dict__.get("session")
+                    key = getattr(session, "session_key", None) if session is not None else None
+                    return None, key if isinstance(key, str) and key else None
             user = wrapped
         if user is None or getattr(user, "is_authenticated", False) is not True:
             return None, None
@@ -244,6 +271,7 @@ def _user_of(request: Any) -> tuple[Any, str | None]:
 
 def _request_ref(request: Any, state: RequestState | None) -> RequestRef | None:
     try:
+        memo: dict[str, Any] | None = None
         if state is not None and state.request is request:
             memo = state.memo
             context = memo.get("context")
@@ -251,7 +279,7 @@ def _request_ref(request: Any, state: RequestState | None) -> RequestRef | None:
                 context = memo["context"] = request_context(request)
         else:
             context = request_context(request)
-        return RequestRef(context, *_user_of(request))
+        return RequestRef(context, *_user_of(request, memo))
     except Exception:
         # A request whose attributes fail costs the Event its request context only.
         return None

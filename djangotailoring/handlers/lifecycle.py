@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from djangotailoring.handlers.eventhandler import EventHandler
 
-__all__ = ["flush_all", "force_immediate", "install_sigterm", "register"]
+__all__ = ["flush_all", "force_immediate", "install_sigterm", "open_handlers", "register"]
 
 _handlers: weakref.WeakSet[EventHandler] = weakref.WeakSet()
 _registered = False
@@ -48,6 +48,11 @@ def register(handler: EventHandler) -> None:
 def live_handlers() -> list[EventHandler]:
     """Every ``EventHandler`` that exists in this process."""
     return list(_handlers)
+
+
+def open_handlers() -> list[EventHandler]:
+    """Every ``EventHandler`` of this process that is not closed."""
+    return [handler for handler in _handlers if not handler._closed]
 
 
 def flush_all(timeout: float | None = None) -> None:

@@ -14,6 +14,7 @@ from django.db.models.signals import post_save
 from djangotailoring.limits import EVENTS_LOGGER_NAME
 from djangotailoring.requestcontext import current_request
 from djangotailoring.sanitizing import one_line, safe_str
+from djangotailoring.tracking import watching
 from djangotailoring.tracking.models import Event
 
 __all__ = ["EVENTS_LOGGER_NAME", "announce", "announce_on_commit", "connect", "logger"]
@@ -72,6 +73,7 @@ def announce(event: Event) -> None:
 def announce_on_commit(events: Iterable[Event], using: str) -> None:
     """Log ``events`` when the transaction on ``using`` commits (at once in autocommit)."""
     pending = list(events)
+    watching.notify(pending)
 
     def announce_all() -> None:
         for event in pending:

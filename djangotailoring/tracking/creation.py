@@ -1,4 +1,9 @@
-"""Creating events: :func:`create_event`, its async twin and its bulk twin."""
+"""Creating events: :func:`create_event`, its async twin and its bulk twin.
+
+Importing this module imports no model (as ``django.contrib.auth`` does): ``apps.py``
+modules, logging filters and settings helpers may import these functions before the app
+registry is ready; the model is imported when they are called.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +19,12 @@ from django.utils import timezone
 from djangotailoring.limits import NAME_MAX_LENGTH, NOTE_MAX_LENGTH, RELATED_DESCRIPTION_MAX_LENGTH
 from djangotailoring.requestcontext import current_request, request_context
 from djangotailoring.sanitizing import fit, json_safe, safe_str, shorten
-from djangotailoring.tracking.announcing import announce_on_commit
-from djangotailoring.tracking.contextdata import add_context, task_user
 from djangotailoring.tracking.errors import InvalidEventError, InvalidEventTypeError
-from djangotailoring.tracking.models import Event
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+
+    from djangotailoring.tracking.models import Event
 
 __all__ = ["acreate_event", "build_event", "create_event", "create_events"]
 
@@ -112,6 +116,9 @@ def build_event(
     user_from_request: bool = True,
 ) -> Event:
     """Validate the arguments of :func:`create_event` and return the unsaved Event."""
+    from djangotailoring.tracking.contextdata import add_context, task_user
+    from djangotailoring.tracking.models import Event
+
     original: dict[str, Any] = {}
     clean_name = _clean_name(name, original)
     clean_note = _clean_note(note, request, original)
@@ -236,6 +243,9 @@ def create_events(
             raise InvalidEventTypeError(f"item {index}: {error}") from error
     if not built:
         return []
+    from djangotailoring.tracking.announcing import announce_on_commit
+    from djangotailoring.tracking.models import Event
+
     using = router.db_for_write(Event)
     saved = Event.objects.using(using).bulk_create(built)
     announce_on_commit(saved, using=using)

@@ -5,7 +5,7 @@ import logging
 import pytest
 from django.contrib.auth import get_user_model
 
-from djangotailoring.handlers.testing import flush_events, immediate_events
+from djangotailoring.testing import capture_events, flush_events, immediate_events
 from djangotailoring.tracking import EventNames
 from djangotailoring.tracking.models import Event
 
@@ -34,3 +34,14 @@ def test_withdrawal_is_recorded_at_once():
     with immediate_events():
         withdraw(user)
         assert Event.objects.for_user(user).named(EventNames.UserWithdrawn).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_withdrawal_is_captured():
+    user = get_user_model().objects.create_user("alice")
+
+    with capture_events() as events:
+        withdraw(user)
+
+    # The block flushed the handlers when it ended.
+    assert [(event.name, event.user) for event in events] == [(EventNames.UserWithdrawn, user)]

@@ -5,6 +5,7 @@ import logging
 import pytest
 from django.contrib.auth import get_user_model
 
+from djangotailoring.testing import capture_events
 from djangotailoring.tracking import EventNames, create_event
 from djangotailoring.tracking.models import Event
 
@@ -53,3 +54,21 @@ def test_sign_up_is_logged_in_transactional_test(caplog):
         sign_up("alice")
 
     assert [record.event.name for record in caplog.records] == [EventNames.UserCreated]
+
+
+@pytest.mark.django_db
+def test_sign_up_records_exactly_one_event(captured_events):
+    sign_up("alice")
+
+    [event] = captured_events
+    assert event.name == EventNames.UserCreated
+    assert event.data["source"] == "signup form"
+
+
+@pytest.mark.django_db
+def test_only_the_block_is_captured():
+    sign_up("alice")
+    with capture_events() as events:
+        create_event("UserConsented", note="newsletter")
+
+    assert [event.name for event in events] == ["UserConsented"]

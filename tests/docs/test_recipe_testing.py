@@ -15,6 +15,8 @@ test_nothing_is_logged_before_commit = _recipe["test_nothing_is_logged_before_co
 test_sign_up_is_logged_in_transactional_test = _recipe[
     "test_sign_up_is_logged_in_transactional_test"
 ]
+test_sign_up_records_exactly_one_event = _recipe["test_sign_up_records_exactly_one_event"]
+test_only_the_block_is_captured = _recipe["test_only_the_block_is_captured"]
 
 
 class TestEventHandlerRecipe:
@@ -25,6 +27,7 @@ class TestEventHandlerRecipe:
     test_withdrawal_is_recorded_at_once = staticmethod(
         _recipe["test_withdrawal_is_recorded_at_once"]
     )
+    test_withdrawal_is_captured = staticmethod(_recipe["test_withdrawal_is_captured"])
 
     @pytest.fixture(autouse=True)
     def _project_logging(self, apply_logging: ApplyLogging) -> None:

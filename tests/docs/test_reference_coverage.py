@@ -10,7 +10,7 @@ import pytest
 import djangotailoring
 from tests.docs.docfiles import DocsBuild
 
-PACKAGES = ["djangotailoring.tracking", "djangotailoring.handlers"]
+PACKAGES = ["djangotailoring.tracking", "djangotailoring.handlers", "djangotailoring.testing"]
 
 # Modules that are not part of the API, each with the reason. Anything else must be documented.
 INTERNAL = {
@@ -24,11 +24,16 @@ INTERNAL = {
     "djangotailoring.tracking.pageviews": "the rules behind log_page_view and its mixin",
     "djangotailoring.tracking.recording": "the error-proof writer behind the automatic events",
     "djangotailoring.lazyexports": "the lazy package entrances' machinery",
+    "djangotailoring.tracking.watching": "the creation hook behind capture_events",
+    "djangotailoring.tracking.jsonkeys": "the JSON UPDATE behind deleted users' references",
 }
 # Packages whose public names all live in the package itself; their modules are internal,
 # except the ones listed as public.
-ENTRANCES = ("djangotailoring.handlers.",)
-PUBLIC_SUBMODULES = {"djangotailoring.handlers.testing": "test helpers, imported by path"}
+ENTRANCES = ("djangotailoring.handlers.", "djangotailoring.testing.")
+PUBLIC_SUBMODULES = {
+    "djangotailoring.handlers.testing": "test helpers, imported by path",
+    "djangotailoring.testing.fixtures": "the pytest plugin, named by its entry point",
+}
 COMMANDS = "djangotailoring.tracking.management.commands."
 
 

@@ -8,8 +8,10 @@ import logging
 from typing import Any
 
 import pytest
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import User
 from django.db import connection
+from django.http import HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
@@ -95,6 +97,58 @@ def test_user_set_late_by_rest_framework_basic_authentication_is_kept(
     assert Event.objects.get(name="LoggedByApi").user_id == user.pk
 
 
+def test_user_set_late_by_rest_framework_token_authentication_is_kept(
+    event_handler: HandlerFactory, user: User
+) -> None:
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=user)
+    handler = event_handler(flush_interval=60)
+    response = Client().get("/api/token/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.json() == {"user": "ann"}
+    handler.flush()
+    assert Event.objects.get(name="LoggedByApi").user_id == user.pk
+
+
+def test_lazy_user_set_after_the_session_layer_is_the_events_and_the_filters(
+    event_handler: HandlerFactory, user: User
+) -> None:
+    from djangotailoring.handlers import RequestContextFilter
+
+    handler = event_handler(flush_interval=60)
+    seen: list[logging.LogRecord] = []
+    listing = logging.Handler()
+    listing.emit = seen.append  # type: ignore[method-assign]
+    listing.addFilter(RequestContextFilter())
+    logging.getLogger("app").addHandler(listing)
+    response = Client().get("/late-lazy/", HTTP_X_USER="ann")
+    assert response.status_code == 200
+    handler.flush()
+    assert Event.objects.get(name="LoggedWithLateLazyUser").user_id == user.pk
+    assert str(seen[0].username) == "ann"
+
+
+def test_lazy_user_set_later_is_never_evaluated_on_the_event_loop(user: User) -> None:
+    from asgiref.sync import async_to_sync
+
+    request = RequestFactory().get("/page/")
+    request.session = type("Session", (), {"session_key": "s" * 32})()  # type: ignore[assignment]
+    request._cached_user = user  # type: ignore[attr-defined]  # stale: the session layer's
+    request.user = SimpleLazyObject(lambda: pytest.fail("evaluated on the event loop"))  # type: ignore[assignment]
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "Hello", (), None)
+
+    async def in_loop() -> dict[str, Any]:
+        token = set_current(RequestState(request=request, request_id="r1"))
+        try:
+            return hand_over(record)
+        finally:
+            reset_current(token)
+
+    handed = read(async_to_sync(in_loop)())
+    assert handed["session"] == "s" * 32
+    assert "user" not in handed
+
+
 def test_anonymous_request_gets_no_user(event_handler: HandlerFactory, user: User) -> None:
     handler = event_handler(flush_interval=60)
     Client().get("/logs/")
@@ -126,7 +180,8 @@ def test_hand_over_never_queries_and_holds_plain_values_only(user: User) -> None
     request.session = import_module(settings.SESSION_ENGINE).SessionStore(
         client.session.session_key
     )
-    request.user = SimpleLazyObject(lambda: User.objects.get(pk=user.pk))  # type: ignore[assignment]
+    AuthenticationMiddleware(lambda request: HttpResponse()).process_request(request)
+    assert isinstance(request.user, SimpleLazyObject)
     record = logging.LogRecord("app", logging.INFO, __file__, 1, "Hello %s", ("x",), None)
     record.related_object = user
     record.payload = {"when": [1, 2.5, None], "who": user}
