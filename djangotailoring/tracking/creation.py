@@ -15,6 +15,7 @@ from djangotailoring.limits import NAME_MAX_LENGTH, NOTE_MAX_LENGTH, RELATED_DES
 from djangotailoring.requestcontext import current_request, request_context
 from djangotailoring.sanitizing import fit, json_safe, safe_str, shorten
 from djangotailoring.tracking.announcing import announce_on_commit
+from djangotailoring.tracking.denormalizing import following
 from djangotailoring.tracking.errors import InvalidEventError, InvalidEventTypeError
 from djangotailoring.tracking.models import Event
 
@@ -233,6 +234,7 @@ def create_events(
     if not built:
         return []
     using = router.db_for_write(Event)
-    saved = Event.objects.using(using).bulk_create(built)
+    with following(built, using):
+        saved = Event.objects.using(using).bulk_create(built)
     announce_on_commit(saved, using=using)
     return saved
