@@ -57,8 +57,13 @@ class Follower:
     field: DenormalizedEventFieldMixin
 
     @property
+    def model_field(self) -> models.Field[Any, Any]:
+        """The field as the model field it also is."""
+        return cast("models.Field[Any, Any]", self.field)
+
+    @property
     def name(self) -> str:
-        return self.field.name  # type: ignore[attr-defined,no-any-return]
+        return self.model_field.name
 
     @property
     def label(self) -> str:

@@ -10,11 +10,12 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.checks import CheckMessage, Error
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 if TYPE_CHECKING:
     from djangotailoring.tracking.models import Event
+    from djangotailoring.tracking.querysets import EventQuerySet
 
 __all__ = [
     "DenormalizedEventCountField",
@@ -121,6 +122,19 @@ class DenormalizedEventFieldMixin:
         """
         return value, None
 
+    def refreshed_values(self, events: EventQuerySet[Event]) -> dict[Any, Any]:
+        """The value of each user of ``events`` (``user_id: value``), from their events.
+
+        ``events`` are the events of this field's name of some users; a user without any
+        gets the field's default. Used by ``manage.py refresh_event_fields``; the default
+        takes :meth:`get_value` of each user's latest event.
+        """
+        latest = events.filter(user=OuterRef("user")).order_by("-timestamp", "-id")
+        return {
+            event.user_id: self.get_value(event)
+            for event in events.filter(pk=Subquery(latest.values("pk")[:1]))
+        }
+
 
 class DenormalizedEventTimestampField(DenormalizedEventFieldMixin, models.DateTimeField):  # type: ignore[type-arg]
     """The timestamp of the user's latest event named ``eventname`` (``NULL`` before any).
@@ -143,6 +157,11 @@ class DenormalizedEventTimestampField(DenormalizedEventFieldMixin, models.DateTi
         column = self.attname
         return value, Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__lt": value})
 
+    def refreshed_values(self, events: EventQuerySet[Event]) -> dict[Any, Any]:
+        return dict(
+            events.order_by().values("user").annotate(v=Max("timestamp")).values_list("user", "v")
+        )
+
 
 class DenormalizedEventCountField(DenormalizedEventFieldMixin, models.PositiveIntegerField):  # type: ignore[type-arg]
     """The number of the user's events named ``eventname``, exact under concurrent writers.
@@ -163,6 +182,11 @@ class DenormalizedEventCountField(DenormalizedEventFieldMixin, models.PositiveIn
 
     def update_for(self, value: Any) -> tuple[Any, Q | None]:
         return Coalesce(F(self.attname), 0) + value, None
+
+    def refreshed_values(self, events: EventQuerySet[Event]) -> dict[Any, Any]:
+        return dict(
+            events.order_by().values("user").annotate(v=Count("id")).values_list("user", "v")
+        )
 
 
 _F = TypeVar("_F", bound=models.Field)  # type: ignore[type-arg]
