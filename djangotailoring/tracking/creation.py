@@ -15,7 +15,7 @@ from djangotailoring.limits import NAME_MAX_LENGTH, NOTE_MAX_LENGTH, RELATED_DES
 from djangotailoring.requestcontext import current_request, request_context
 from djangotailoring.sanitizing import fit, json_safe, safe_str, shorten
 from djangotailoring.tracking.announcing import announce_on_commit
-from djangotailoring.tracking.denormalizing import following
+from djangotailoring.tracking.denormalizing import atomic_if_followed, following
 from djangotailoring.tracking.errors import InvalidEventError, InvalidEventTypeError
 from djangotailoring.tracking.models import Event
 
@@ -146,6 +146,11 @@ def build_event(
     return event
 
 
+def _save(event: Event) -> None:
+    with atomic_if_followed(event):
+        event.save(force_insert=True)
+
+
 def create_event(
     name: str,
     request: HttpRequest | None = None,
@@ -164,7 +169,7 @@ def create_event(
     back with the transaction, like any ORM save.
     """
     event = build_event(name, request, user, note, related_object, data=data, timestamp=timestamp)
-    event.save(force_insert=True)
+    _save(event)
     return event
 
 
@@ -201,7 +206,7 @@ async def acreate_event(
             timestamp=timestamp,
             user_from_request=from_request,
         )
-        event.save(force_insert=True)
+        _save(event)
         return event
 
     return await sync_to_async(create)()

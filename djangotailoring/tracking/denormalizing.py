@@ -3,9 +3,10 @@
 The fields (:mod:`djangotailoring.tracking.fields`) are found once, on first use, after the
 app registry is ready; while no model has one, an Event pays one dictionary lookup.
 
-- ``save()`` and ``Event.objects.create()`` (so ``create_event`` and ``acreate_event``):
-  the ``post_save`` receiver :func:`on_event_saved`, right after the ``INSERT``, on the
-  same connection, so inside the Event's transaction when there is one;
+- ``save()`` and ``Event.objects.create()``: the ``post_save`` receiver
+  :func:`on_event_saved`, right after the ``INSERT``, on the same connection, so inside
+  the Event's transaction when there is one; ``create_event`` and ``acreate_event`` open
+  one (:func:`atomic_if_followed`) so that the Event and its fields commit together;
 - ``create_events``: :func:`following`, around the ``bulk_create``, in one transaction;
 - ``EventHandler``: :func:`update_batch`, on the handler's connection, in the batch's
   transaction (a batch its marker skips updates nothing a second time).
@@ -31,13 +32,15 @@ from django.db.models.sql import UpdateQuery
 from django.db.models.sql.constants import CURSOR
 
 from djangotailoring.tracking.fields import DenormalizedEventFieldMixin
-from djangotailoring.tracking.models import Event
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
+    from djangotailoring.tracking.models import Event
+
 __all__ = [
     "Follower",
+    "atomic_if_followed",
     "connect",
     "followers",
     "following",
@@ -168,14 +171,32 @@ def on_event_saved(
         _update_saved([instance], using)
 
 
+def _followed(events: Sequence[Event]) -> bool:
+    registry = followers()
+    return bool(registry) and any(
+        event.name in registry and event.user_id is not None for event in events
+    )
+
+
+def atomic_if_followed(event: Event) -> contextlib.AbstractContextManager[Any]:
+    """One transaction for saving ``event`` and updating its fields (nothing when none follow).
+
+    In autocommit, the ``INSERT`` and the ``UPDATE`` of :func:`on_event_saved` then commit
+    together, once.
+    """
+    if _followed([event]):
+        using = router.db_for_write(type(event), instance=event)
+        return transaction.atomic(using=using, savepoint=False)
+    return contextlib.nullcontext()
+
+
 @contextlib.contextmanager
 def following(events: Sequence[Event], using: str) -> Iterator[None]:
     """Update the fields that follow ``events`` once the block has saved them (bulk saves).
 
     The block and the updates share one transaction; nothing happens when no field follows.
     """
-    registry = followers()
-    if not any(event.name in registry and event.user_id is not None for event in events):
+    if not _followed(events):
         yield
         return
     with transaction.atomic(using=using, savepoint=False):
@@ -206,6 +227,8 @@ def update_batch(
         return
     from django.contrib.auth import get_user_model
 
+    from djangotailoring.tracking.models import Event
+
     pk = get_user_model()._meta.pk
     assert pk is not None
     built = []
@@ -232,4 +255,6 @@ def update_batch(
 
 def connect() -> None:
     """Connect :func:`on_event_saved` (called from ``AppConfig.ready``)."""
+    from djangotailoring.tracking.models import Event
+
     post_save.connect(on_event_saved, sender=Event, dispatch_uid=_UID)

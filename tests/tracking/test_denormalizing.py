@@ -154,6 +154,25 @@ def test_rolled_back_event_changes_nothing(user: User, progress: LessonProgress,
     assert not Event.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["create_event", "acreate_event", "create_events"])
+def test_in_autocommit_the_event_and_its_fields_commit_together(
+    user: User, progress: LessonProgress, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("the UPDATE failed (simulated)")
+
+    monkeypatch.setattr(denormalizing.Follower, "update_query", broken)
+    with pytest.raises(RuntimeError, match="simulated"):
+        if path == "create_event":
+            create_event(NAME, user=user)
+        elif path == "acreate_event":
+            async_to_sync(acreate_event)(NAME, user=user)
+        else:
+            create_events([{"name": NAME, "user": user}])
+    assert not Event.objects.exists()
+
+
 @pytest.mark.django_db
 def test_fixtures_loaded_raw_are_left_to_refresh(user: User, progress: LessonProgress) -> None:
     event = Event(name=NAME, user=user)
