@@ -10,6 +10,7 @@ from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models.signals import post_save
+from django.test import AsyncClient
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -42,6 +43,20 @@ def test_acreate_event_updates_the_fields(user: User, progress: LessonProgress) 
     event = async_to_sync(acreate_event)(NAME, user=user, note="async")
     row = fresh(progress)
     assert (row.completed, row.last_completed, row.last_lesson) == (1, event.timestamp, "async")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("url", ["/record/", "/arecord/"], ids=["sync-view", "async-view"])
+def test_views_recording_for_the_logged_in_user_update_the_fields(
+    user: User, progress: LessonProgress, url: str
+) -> None:
+    client = AsyncClient()
+    async_to_sync(client.aforce_login)(user)
+    response = async_to_sync(client.get)(url, {"name": NAME})
+    assert response.status_code == 200
+    event = Event.objects.get(pk=response.json()["id"])
+    row = fresh(progress)
+    assert (event.user, row.completed, row.last_completed) == (user, 1, event.timestamp)
 
 
 @pytest.mark.django_db
