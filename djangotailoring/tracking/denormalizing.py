@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.core.signals import setting_changed
 from django.db import models, router, transaction
 from django.db.models.signals import post_save
 from django.db.models.sql import UpdateQuery
@@ -253,8 +254,16 @@ def update_batch(
         cursor.close()
 
 
+def _forget_on_apps_change(setting: str, **kwargs: Any) -> None:
+    global _registry
+    if setting in ("INSTALLED_APPS", "AUTH_USER_MODEL"):
+        _registry = None
+
+
 def connect() -> None:
     """Connect :func:`on_event_saved` (called from ``AppConfig.ready``)."""
     from djangotailoring.tracking.models import Event
 
     post_save.connect(on_event_saved, sender=Event, dispatch_uid=_UID)
+    # override_settings(INSTALLED_APPS=...) changes the models, as Django's own caches see.
+    setting_changed.connect(_forget_on_apps_change, dispatch_uid=_UID)

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models.signals import post_save
-from django.test import AsyncClient
+from django.test import AsyncClient, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -247,3 +248,11 @@ def test_registry_is_found_once_and_holds_the_fields() -> None:
 def test_timestamps_of_handler_events_follow_use_tz(settings: Any) -> None:
     settings.USE_TZ = False
     assert timezone.is_naive(denormalizing._moment(EARLY.timestamp()))
+
+
+def test_registry_is_found_again_when_installed_apps_change() -> None:
+    apps_without_testapp = [app for app in settings.INSTALLED_APPS if app != "tests.testapp"]
+    assert NAME in denormalizing.followers()
+    with override_settings(INSTALLED_APPS=apps_without_testapp):
+        assert NAME not in denormalizing.followers()
+    assert NAME in denormalizing.followers()
