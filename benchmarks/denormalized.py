@@ -11,6 +11,8 @@ case records ``-n`` events for ``--users`` users (round robin), autocommit:
   (one ``UPDATE ... SET visits = visits + 1`` per event);
 - ``create_event``, the original's way: a ``post_save`` receiver on Event that runs a
   ``COUNT`` of the user's events and ``save()``\\ s every profile of the user;
+- the same three inside one ``transaction.atomic()``: without a commit (a disk flush) per
+  event, what is left is the work of the queries themselves;
 - ``EventHandler``, no field and ours: the background handler, end to end (until
   ``flush()`` returned), one ``UPDATE`` per field and user of each batch.
 
@@ -42,6 +44,9 @@ CASES = {
     "create_event_floor": ("create_event, no field", UNFOLLOWED),
     "create_event_ours": ("create_event, ours (count field)", FOLLOWED),
     "create_event_naive": ("create_event, original's post_save + COUNT + save()", NAIVE),
+    "create_event_tx_floor": ("create_event in one transaction, no field", UNFOLLOWED),
+    "create_event_tx_ours": ("create_event in one transaction, ours", FOLLOWED),
+    "create_event_tx_naive": ("create_event in one transaction, original's", NAIVE),
     "eventhandler_floor": ("EventHandler, no field (end to end)", UNFOLLOWED),
     "eventhandler_ours": ("EventHandler, ours (end to end)", FOLLOWED),
 }
@@ -90,13 +95,16 @@ class Runner:
         self.reset()
         name = CASES[key][1]
         if key.startswith("create_event"):
-            seconds = self._create_event(name, naive=key.endswith("naive"))
+            seconds = self._create_event(name, naive=key.endswith("naive"), atomic="_tx_" in key)
         else:
             seconds = self._event_handler(name)
         self.verified[key] = self.verify(key, name)
         return seconds / self.events
 
-    def _create_event(self, name: str, *, naive: bool) -> float:
+    def _create_event(self, name: str, *, naive: bool, atomic: bool) -> float:
+        from contextlib import nullcontext
+
+        from django.db import transaction
         from django.db.models.signals import post_save
 
         from djangotailoring.tracking import create_event
@@ -107,8 +115,9 @@ class Runner:
             post_save.connect(_naive_receiver, sender=Event, dispatch_uid="bench-naive")
         try:
             started = time.perf_counter()
-            for i in range(self.events):
-                create_event(name, user=users[i % len(users)], note=f"item {i}")
+            with transaction.atomic() if atomic else nullcontext():
+                for i in range(self.events):
+                    create_event(name, user=users[i % len(users)], note=f"item {i}")
             return time.perf_counter() - started
         finally:
             post_save.disconnect(sender=Event, dispatch_uid="bench-naive")
@@ -221,6 +230,7 @@ def run_database(name: str, args: argparse.Namespace) -> dict[str, Any]:
         return {"name": name, "error": completed.stderr.strip()[-2000:]}
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     result["name"] = name
+    samples = result.pop("samples")
     result["cases"] = [
         {
             "key": key,
@@ -228,49 +238,47 @@ def run_database(name: str, args: argparse.Namespace) -> dict[str, Any]:
             "median_us": statistics.median(values) * 1e6,
             "min_us": min(values) * 1e6,
             "max_us": max(values) * 1e6,
+            # Each round's time against the floor of the same round, then the median: the
+            # machine's drift between rounds cancels out.
+            "x_floor": statistics.median(
+                value / floor for value, floor in zip(values, samples[_floor(key)], strict=True)
+            ),
+            "extra_us": statistics.median(
+                (value - floor) * 1e6
+                for value, floor in zip(values, samples[_floor(key)], strict=True)
+            ),
             # Checked by the worker after every run (it exits non-zero when they differ).
             "verified": result["verified"][key],
         }
-        for key, values in result.pop("samples").items()
+        for key, values in samples.items()
     ]
     return result
 
 
+def _floor(key: str) -> str:
+    return key.rsplit("_", 1)[0] + "_floor"
+
+
 def render(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
-    """A plain-text table per database: microseconds per event, and ratios."""
+    """A plain-text table per database: microseconds per event, and ratios to the floor."""
     lines = [
         f"One denormalized count field: {args.events:,} events, {args.users} users, "
-        f"median of {args.rounds} rounds (us per event)"
+        f"{args.rounds} rounds; medians (of per-round ratios and differences for the last two)"
     ]
     for db in results:
         if "error" in db:
             lines.append(f"{db['name']}: failed:\n{db['error']}")
             continue
-        cases = {case["key"]: case for case in db["cases"]}
         lines.append(f"{db['name']}:")
-        lines.append(f"  {'case':<56} {'us/event':>9} {'min':>8} {'max':>8} {'x floor':>8}")
-        for key, case in cases.items():
-            floor = cases[key.rsplit("_", 1)[0] + "_floor"]["median_us"]
-            lines.append(
-                f"  {case['label']:<56} {case['median_us']:9.1f} {case['min_us']:8.1f}"
-                f" {case['max_us']:8.1f} {case['median_us'] / floor:7.2f}x"
-            )
-        ours, naive, floor = (
-            cases[f"create_event_{k}"]["median_us"] for k in ("ours", "naive", "floor")
-        )
-        handler_extra = (
-            cases["eventhandler_ours"]["median_us"] - cases["eventhandler_floor"]["median_us"]
-        )
         lines.append(
-            f"  the field's cost per event: ours {ours - floor:.1f} us, the original's way"
-            f" {naive - floor:.1f} us ({_ratio(ours - floor, naive - floor)});"
-            f" through EventHandler {handler_extra:.1f} us"
+            f"  {'case':<54} {'us/event':>9} {'min':>8} {'max':>8} {'x floor':>8} {'+us':>8}"
         )
+        for case in db["cases"]:
+            lines.append(
+                f"  {case['label']:<54} {case['median_us']:9.1f} {case['min_us']:8.1f}"
+                f" {case['max_us']:8.1f} {case['x_floor']:7.2f}x {case['extra_us']:8.1f}"
+            )
     return "\n".join(lines)
-
-
-def _ratio(numerator: float, denominator: float) -> str:
-    return f"{numerator / denominator:.3f}x" if denominator > 0 else "n/a"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

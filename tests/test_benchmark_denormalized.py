@@ -41,6 +41,9 @@ def test_every_case_stores_and_counts_every_event(database: str, tmp_path: Path)
         "create_event_floor": {"events": 100, "counted": 0},
         "create_event_ours": {"events": 100, "counted": 100},
         "create_event_naive": {"events": 100, "counted": 100},
+        "create_event_tx_floor": {"events": 100, "counted": 0},
+        "create_event_tx_ours": {"events": 100, "counted": 100},
+        "create_event_tx_naive": {"events": 100, "counted": 100},
         "eventhandler_floor": {"events": 100, "counted": 0},
         "eventhandler_ours": {"events": 100, "counted": 100},
     }
