@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from djangotailoring.handlers import eventstore
 from djangotailoring.handlers.eventstore import COPY_FROM, EventStore
@@ -47,20 +47,30 @@ def store() -> Iterator[EventStore]:
 
 @pytest.mark.django_db(transaction=True)
 def test_event_handler_from_dictconfig_updates_the_fields(
-    event_handler: HandlerFactory, user: User, progress: LessonProgress
+    event_handler: HandlerFactory,
+    user: User,
+    progress: LessonProgress,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    handler = event_handler()
+    copies: list[int] = []
+    original = EventStore._copy
+
+    def counted(store: EventStore, wrapper: Any, cursor: Any, events: Any, *args: Any) -> None:
+        copies.append(len(events))
+        original(store, wrapper, cursor, events, *args)
+
+    monkeypatch.setattr(EventStore, "_copy", counted)
+    # One batch: nothing is written before flush() (on PostgreSQL, by COPY).
+    handler = event_handler(flush_interval=30)
     for i in range(30):
         log.info(NAME, extra={"user": user, "note": f"lesson {i}"})
     log.info(NAME)
     handler.flush()
+    assert copies == ([31] if connection.vendor == "postgresql" else [])
     latest = Event.objects.filter(user=user).latest()
     row = fresh(progress)
-    assert (row.completed, row.last_completed, row.last_lesson) == (
-        30,
-        latest.timestamp,
-        "lesson 29",
-    )
+    assert (row.completed, row.last_completed) == (30, latest.timestamp)
+    assert row.last_lesson == "lesson 29"
 
 
 @pytest.mark.django_db(transaction=True)
