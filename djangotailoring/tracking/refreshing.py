@@ -58,9 +58,10 @@ def refresh_model(
 ) -> list[Refreshed]:
     """Recompute ``followers`` (fields of ``model``) for every row, ``batch_size`` rows at a time.
 
-    Each batch is one transaction that locks its rows first: an Event committed meanwhile
-    waits for it and is then counted once (on databases with row locks). ``progress`` is
-    called with the number of rows of each batch done.
+    Each batch is one transaction that locks its rows first (``SELECT ... FOR UPDATE``), so
+    that on databases with row locks the ``UPDATE`` of an Event created meanwhile waits for
+    the batch instead of being overwritten by it. ``progress`` is called with the number of
+    rows of each batch done.
     """
     database = router.db_for_write(model)
     rows = model._base_manager.db_manager(database).all()
