@@ -212,17 +212,19 @@ class EventStore:
         from django.apps import apps
 
         apps.check_apps_ready()
+        from djangotailoring.tracking.denormalizing import update_batch
         from djangotailoring.tracking.models import WrittenBatch
 
         raw = wrapper.connection
         cursor = raw.cursor()
         try:
             copying = len(events) >= COPY_FROM and _copies(wrapper, cursor)
+            users = self._existing_users(wrapper, cursor, {e["user"] for e in events} - {None})
             if copying:
                 # The links are looked up first: no other statement can run during COPY.
-                users, links = self._links(wrapper, cursor, events)
+                links = self._links(wrapper, cursor, events)
             else:
-                rows = self._rows(wrapper, cursor, events)
+                rows = self._rows(wrapper, cursor, events, users)
             if wrapper.vendor == "sqlite":
                 cursor.execute("BEGIN IMMEDIATE")
             now = wrapper.ops.adapt_datetimefield_value(self._now())
@@ -236,6 +238,7 @@ class EventStore:
                 self._copy(wrapper, cursor, events, users, links)
             else:
                 self._insert(wrapper, cursor, rows)
+            update_batch(wrapper, events, users)
             raw.commit()
         except BaseException:
             # The original error is what matters.
@@ -253,9 +256,12 @@ class EventStore:
         return now if settings.USE_TZ else now.astimezone().replace(tzinfo=None)
 
     def _rows(
-        self, wrapper: BaseDatabaseWrapper, cursor: Any, events: Sequence[Mapping[str, Any]]
+        self,
+        wrapper: BaseDatabaseWrapper,
+        cursor: Any,
+        events: Sequence[Mapping[str, Any]],
+        users: Mapping[Any, Any],
     ) -> list[tuple[Any, ...]]:
-        users = self._existing_users(wrapper, cursor, {e["user"] for e in events} - {None})
         moment = _moment_adapter(wrapper)
         rows = []
         pace = self.pace
@@ -291,9 +297,8 @@ class EventStore:
 
     def _links(
         self, wrapper: BaseDatabaseWrapper, cursor: Any, events: Sequence[Mapping[str, Any]]
-    ) -> tuple[dict[Any, Any], dict[tuple[str, str], tuple[int | None, bool]]]:
-        """The existing users of ``events`` and the content types of their related objects."""
-        users = self._existing_users(wrapper, cursor, {e["user"] for e in events} - {None})
+    ) -> dict[tuple[str, str], tuple[int | None, bool]]:
+        """The content types of the related objects of ``events``."""
         links = {}
         for event in events:
             related = event["related"]
@@ -301,7 +306,7 @@ class EventStore:
                 app_label, model, _ = related
                 if (app_label, model) not in links:
                     links[app_label, model] = self._content_type(cursor, wrapper, app_label, model)
-        return users, links
+        return links
 
     def _copy(
         self,

@@ -19,13 +19,20 @@ class TrackingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from djangotailoring.tracking import announcing, contextdata, deletedusers, receivers
+        from djangotailoring.tracking import (
+            announcing,
+            contextdata,
+            deletedusers,
+            denormalizing,
+            receivers,
+        )
         from djangotailoring.tracking import checks as tracking_checks
 
         announcing.connect()
         receivers.connect()
         contextdata.connect()
         deletedusers.connect()
+        denormalizing.connect()
         if find_spec("celery") is not None:
             from djangotailoring import taskpropagation
 

@@ -156,6 +156,13 @@ def build_event(
     return event
 
 
+def _save(event: Event) -> None:
+    from djangotailoring.tracking.denormalizing import atomic_if_followed
+
+    with atomic_if_followed(event):
+        event.save(force_insert=True)
+
+
 def create_event(
     name: str,
     request: HttpRequest | None = None,
@@ -174,7 +181,7 @@ def create_event(
     back with the transaction, like any ORM save.
     """
     event = build_event(name, request, user, note, related_object, data=data, timestamp=timestamp)
-    event.save(force_insert=True)
+    _save(event)
     return event
 
 
@@ -211,7 +218,7 @@ async def acreate_event(
             timestamp=timestamp,
             user_from_request=from_request,
         )
-        event.save(force_insert=True)
+        _save(event)
         return event
 
     return await sync_to_async(create)()
@@ -244,9 +251,11 @@ def create_events(
     if not built:
         return []
     from djangotailoring.tracking.announcing import announce_on_commit
+    from djangotailoring.tracking.denormalizing import following
     from djangotailoring.tracking.models import Event
 
     using = router.db_for_write(Event)
-    saved = Event.objects.using(using).bulk_create(built)
+    with following(built, using):
+        saved = Event.objects.using(using).bulk_create(built)
     announce_on_commit(saved, using=using)
     return saved

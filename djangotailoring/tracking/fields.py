@@ -1,15 +1,30 @@
-"""Model fields for generic relations to events."""
+"""Model fields for events: generic relations to them, and fields kept up to date from them."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.checks import CheckMessage, Error
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
-__all__ = ["EventRelation", "ObjectIdField"]
+if TYPE_CHECKING:
+    from djangotailoring.tracking.models import Event
+    from djangotailoring.tracking.querysets import EventQuerySet
+
+__all__ = [
+    "DenormalizedEventCountField",
+    "DenormalizedEventFieldMixin",
+    "DenormalizedEventTimestampField",
+    "EventRelation",
+    "ObjectIdField",
+    "denormalize_event_data_for_type",
+]
 
 
 class ObjectIdField(models.CharField):  # type: ignore[type-arg]
@@ -53,3 +68,163 @@ class EventRelation(GenericRelation):
     def bulk_related_objects(self, objs: Any, using: str = "default") -> Any:
         """Return nothing, so that deleting an object never deletes its events."""
         return self.remote_field.model._base_manager.none()
+
+
+class DenormalizedEventFieldMixin:
+    """A field of a model with a ``user`` foreign key, kept up to date from that user's events.
+
+    Every committed Event named ``eventname`` of a user updates the field on every row of the
+    model whose ``user`` is that user, with an ``UPDATE`` statement (never ``save()``, so the
+    model's ``save()`` and its signals do not run), in the Event's transaction. Subclass it
+    with a model field class and override :meth:`get_value`; :meth:`combine` and
+    :meth:`update_for` say how values of several events merge and how the row is updated.
+    """
+
+    eventname: str
+
+    def __init__(self, eventname: str, *args: Any, **kwargs: Any) -> None:
+        self.eventname = eventname
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()  # type: ignore[misc]
+        return name, path, [self.eventname, *args], kwargs
+
+    def check(self, **kwargs: Any) -> list[CheckMessage]:
+        from djangotailoring.tracking.denormalizing import user_field_problem
+
+        errors: list[CheckMessage] = [*super().check(**kwargs)]  # type: ignore[misc]
+        problem = user_field_problem(self.model)  # type: ignore[attr-defined]
+        if problem is not None:
+            errors.append(
+                Error(
+                    f"{type(self).__name__} needs a model with a 'user' foreign key to "
+                    f"AUTH_USER_MODEL, and {problem}; it is never updated.",
+                    obj=self,
+                    id="djangotailoring.E040",
+                )
+            )
+        return errors
+
+    def get_value(self, event: Event) -> Any:
+        """The value an ``event`` gives the field (the default: ``None``)."""
+        return None
+
+    def combine(self, values: Sequence[Any]) -> Any:
+        """One value for the values of one user's events, oldest first (default: the last)."""
+        return values[-1]
+
+    def update_for(self, value: Any) -> tuple[Any, Q | None]:
+        """What ``UPDATE`` sets the field to for ``value``, and which rows it touches.
+
+        Returns the new value (a value or an expression) and a condition on the rows of the
+        user (``None``: all of them).
+        """
+        return value, None
+
+    def refreshed_values(self, events: EventQuerySet[Event]) -> dict[Any, Any]:
+        """The value of each user of ``events`` (``user_id: value``), from their events.
+
+        ``events`` are the events of this field's name of some users; a user without any
+        gets the field's default. Used by ``manage.py refresh_event_fields``; the default
+        takes :meth:`get_value` of each user's latest event.
+        """
+        latest = events.filter(user=OuterRef("user")).order_by("-timestamp", "-id")
+        return {
+            event.user_id: self.get_value(event)
+            for event in events.filter(pk=Subquery(latest.values("pk")[:1]))
+        }
+
+
+class DenormalizedEventTimestampField(DenormalizedEventFieldMixin, models.DateTimeField):  # type: ignore[type-arg]
+    """The timestamp of the user's latest event named ``eventname`` (``NULL`` before any).
+
+    It never moves backwards: an event older than the stored value (a backfill) leaves it.
+    """
+
+    def __init__(self, eventname: str, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        super().__init__(eventname, *args, **kwargs)
+
+    def get_value(self, event: Event) -> Any:
+        return event.timestamp
+
+    def combine(self, values: Sequence[Any]) -> Any:
+        return max(values)
+
+    def update_for(self, value: Any) -> tuple[Any, Q | None]:
+        column = self.attname
+        return value, Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__lt": value})
+
+    def refreshed_values(self, events: EventQuerySet[Event]) -> dict[Any, Any]:
+        return dict(
+            events.order_by().values("user").annotate(v=Max("timestamp")).values_list("user", "v")
+        )
+
+
+class DenormalizedEventCountField(DenormalizedEventFieldMixin, models.PositiveIntegerField):  # type: ignore[type-arg]
+    """The number of the user's events named ``eventname``, exact under concurrent writers.
+
+    Each event adds to the stored number in the database (``SET f = f + n``), so writers
+    never overwrite each other's counts.
+    """
+
+    def __init__(self, eventname: str, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("default", 0)
+        super().__init__(eventname, *args, **kwargs)
+
+    def get_value(self, event: Event) -> Any:
+        return 1
+
+    def combine(self, values: Sequence[Any]) -> Any:
+        return sum(values)
+
+    def update_for(self, value: Any) -> tuple[Any, Q | None]:
+        return Coalesce(F(self.attname), 0) + value, None
+
+    def refreshed_values(self, events: EventQuerySet[Event]) -> dict[Any, Any]:
+        return dict(
+            events.order_by().values("user").annotate(v=Count("id")).values_list("user", "v")
+        )
+
+
+_F = TypeVar("_F", bound=models.Field)  # type: ignore[type-arg]
+
+
+def denormalize_event_data_for_type(
+    fieldtype: type[_F],
+) -> Callable[[Callable[[Event], Any]], type[_F]]:
+    """Turn a function ``f(event) -> value`` into a field class of type ``fieldtype``.
+
+    The field is set to ``f(event)`` of the user's latest event named ``eventname``::
+
+        @denormalize_event_data_for_type(models.CharField)
+        def LastPageField(event):
+            return event.note
+
+        class Profile(models.Model):
+            user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+            last_page = LastPageField("PageViewed", max_length=200, blank=True)
+
+    Warning: the class is found by migrations under the function's module and name, so
+    define it at module level.
+    """
+
+    def decorator(function: Callable[[Event], Any]) -> type[_F]:
+        def get_value(self: Any, event: Event) -> Any:
+            return function(event)
+
+        field_class = type(
+            function.__name__,
+            (DenormalizedEventFieldMixin, fieldtype),
+            {
+                "get_value": get_value,
+                "__module__": function.__module__,
+                "__qualname__": function.__qualname__,
+                "__doc__": function.__doc__,
+            },
+        )
+        return cast("type[_F]", field_class)
+
+    return decorator

@@ -1,13 +1,22 @@
-"""Generic-relation targets with integer, UUID and string primary keys."""
+"""Generic-relation targets with integer, UUID and string primary keys; denormalized fields."""
 
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.db import models
 
-from djangotailoring.tracking.fields import EventRelation
+from djangotailoring.tracking.fields import (
+    DenormalizedEventCountField,
+    DenormalizedEventTimestampField,
+    EventRelation,
+    denormalize_event_data_for_type,
+)
 from djangotailoring.tracking.support import LatestEventMixin
+
+if TYPE_CHECKING:
+    from djangotailoring.tracking.models import Event
 
 
 class IntTarget(models.Model):
@@ -53,3 +62,23 @@ class Enrollment(LatestEventMixin, models.Model):
 
     def __str__(self) -> str:
         return f"Enrollment {self.pk}"
+
+
+@denormalize_event_data_for_type(models.CharField)
+def LastLessonField(event: Event) -> str:
+    """The note of the user's latest ``LessonCompleted``."""
+    return event.note
+
+
+class LessonProgress(models.Model):
+    """Per-user fields kept up to date from ``LessonCompleted`` events."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    course = models.CharField(max_length=50, default="course")
+    last_completed = DenormalizedEventTimestampField("LessonCompleted")
+    completed = DenormalizedEventCountField("LessonCompleted")
+    last_lesson = LastLessonField("LessonCompleted", max_length=200, blank=True, default="")
+    started = DenormalizedEventCountField("CourseStarted")
+
+    def __str__(self) -> str:
+        return f"LessonProgress {self.pk}"

@@ -18,9 +18,9 @@ from django.core.management import CommandError, call_command
 from djangotailoring.tracking.management.commands.export_events import (
     CHUNK_SIZE,
     COLUMNS,
-    _Progress,
     keyset_pages,
 )
+from djangotailoring.tracking.management.progress import Progress
 from djangotailoring.tracking.models import Event
 from tests.testapp.models import IntTarget, StrTarget, UUIDTarget
 
@@ -218,7 +218,7 @@ def test_progress_bar_on_stderr_when_it_is_a_terminal() -> None:
     frames = stderr.getvalue().split("\r")[1:]
     assert frames[0].endswith(f"] {CHUNK_SIZE}/{total} events")
     assert frames[-1].endswith(f"] {total}/{total} events\n")
-    assert frames[-1].startswith("[" + "#" * _Progress.WIDTH + "]")
+    assert frames[-1].startswith("[" + "#" * Progress.WIDTH + "]")
     assert "\r" not in stdout
     assert len(jsonl(stdout)) == total
 

@@ -21,6 +21,7 @@ from djangotailoring.tracking.management.arguments import (
     parse_moment,
     resolve_user,
 )
+from djangotailoring.tracking.management.progress import Progress
 from djangotailoring.tracking.models import Event
 from djangotailoring.tracking.querysets import EventQuerySet
 
@@ -68,28 +69,6 @@ def keyset_pages(values: Any, chunk_size: int) -> Iterator[tuple[Any, ...]]:
         last_id, last_timestamp = page[-1][0], page[-1][1]
         after = Q(timestamp__gt=last_timestamp) | Q(timestamp=last_timestamp, id__gt=last_id)
         page = list(values.filter(after)[:chunk_size])
-
-
-class _Progress:
-    """A one-line progress bar, redrawn in place on a terminal."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: OutputWrapper, total: int) -> None:
-        self.stream = stream
-        self.total = total
-
-    def show(self, done: int) -> None:
-        fraction = done / self.total if self.total else 1.0
-        filled = int(self.WIDTH * fraction)
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        # style_func=str: the bar is not an error, whatever colour stderr has.
-        self.stream.write(f"\r[{bar}] {done}/{self.total} events", style_func=str, ending="")
-        self.stream.flush()
-
-    def finish(self, done: int) -> None:
-        self.show(done)
-        self.stream.write("", style_func=str)
 
 
 class Command(BaseCommand):
@@ -158,7 +137,7 @@ class Command(BaseCommand):
                 f"--format must be one of {', '.join(FORMATS)}, not {options['format']!r}."
             )
         events = self._events(options)
-        progress = _Progress(self.stderr, events.count()) if self.stderr.isatty() else None
+        progress = Progress(self.stderr, events.count()) if self.stderr.isatty() else None
         with ExitStack() as stack:
             path: str | None = options["output"]
             if path is None or path == "-":
@@ -179,7 +158,7 @@ class Command(BaseCommand):
         events: EventQuerySet[Event],
         fmt: str,
         target: IO[str] | OutputWrapper,
-        progress: _Progress | None,
+        progress: Progress | None,
     ) -> int:
         content_types = ContentType.objects.db_manager(events.db)
         labels: dict[int, str] = {}
