@@ -2,19 +2,20 @@
 
 The writer runs in a thread of its own, where neither the Celery task nor the
 OpenTelemetry span of the caller is current: :func:`carry` puts them into the handed-over
-values (one plain value per key, like the request's context) and :func:`take` reads them
+values (one plain value per key, like the request's context) and :func:`take_into` reads them
 back as ``data["task"]`` and ``data["trace"]``.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from djangotailoring.taskcontext import TaskState, current_task
 from djangotailoring.tracecontext import TRACE_MODULE, current_trace
 
-__all__ = ["CARRIED_KEYS", "carry", "take"]
+__all__ = ["CARRIED_KEYS", "carry", "take_into"]
 
 _TASK_ID = "\x00task_id"
 _TASK_NAME = "\x00task_name"
@@ -40,15 +41,14 @@ def carry(values: dict[str, Any]) -> TaskState | None:
     return task
 
 
-def take(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{"task": ..., "trace": ...}`` of what :func:`carry` added (in the writer)."""
-    taken: dict[str, dict[str, Any]] = {}
+def take_into(values: Mapping[str, Any], handed: MutableMapping[str, Any]) -> None:
+    """Set ``handed["task"]`` and ``handed["trace"]`` from what :func:`carry` added (in the
+    writer); nothing when it added nothing, the usual case, at the cost of two lookups."""
     if _TASK_ID in values:
-        taken["task"] = {
+        handed["task"] = {
             "id": values[_TASK_ID],
             "name": values[_TASK_NAME],
             "retries": values[_TASK_RETRIES],
         }
     if _TRACE_ID in values:
-        taken["trace"] = {"trace_id": values[_TRACE_ID], "span_id": values[_SPAN_ID]}
-    return taken
+        handed["trace"] = {"trace_id": values[_TRACE_ID], "span_id": values[_SPAN_ID]}

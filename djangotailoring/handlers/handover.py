@@ -32,7 +32,7 @@ from typing import Any, NamedTuple, TypedDict
 
 from django.utils.functional import LazyObject, empty
 
-from djangotailoring.handlers.carrying import CARRIED_KEYS, carry, take
+from djangotailoring.handlers.carrying import CARRIED_KEYS, carry, take_into
 from djangotailoring.handlers.logfields import resolve_user
 from djangotailoring.limits import RELATED_DESCRIPTION_MAX_LENGTH
 from djangotailoring.requestcontext import (
@@ -463,5 +463,5 @@ def read(values: HandedOver) -> HandedRecord:
                 handed["user"] = request.user
             elif request.session is not None:
                 handed["session"] = request.session
-    handed.update(take(values))  # type: ignore[typeddict-item]
+    take_into(values, handed)  # type: ignore[arg-type]
     return handed
