@@ -54,6 +54,8 @@ nitpick_ignore = [
     ("py:class", "AbstractBaseUser"),
     ("py:class", "HttpRequest"),
     ("py:class", "HttpResponseBase"),
+    ("py:class", "HttpResponse"),
+    ("py:class", "ModelAdmin"),
 ]
 
 # Placeholders for parts of the library that are not released yet are visible on purpose.
