@@ -17,9 +17,10 @@ class TrackingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from djangotailoring.tracking import announcing, receivers
+        from djangotailoring.tracking import announcing, handlerchecks, receivers
         from djangotailoring.tracking import checks as tracking_checks
 
         announcing.connect()
         receivers.connect()
         checks.register(tracking_checks.check_settings)
+        handlerchecks.register()
