@@ -17,8 +17,8 @@ from djangotailoring.tracking.activity import Activity
 
 __all__ = ["activity_chart"]
 
-WIDTH, HEIGHT = 960, 150
-LEFT, BOTTOM, TOP = 44, 22, 10
+WIDTH, HEIGHT = 640, 120
+LEFT, BOTTOM, TOP = 34, 18, 8
 
 
 def _label(activity: Activity, index: int) -> str:
@@ -42,7 +42,8 @@ def activity_chart(activity: Activity) -> SafeString:
     parts = [
         f'<svg class="tracking-chart" xmlns="http://www.w3.org/2000/svg" role="img" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" data-total="{activity.total}" '
-        f'data-kind="{activity.kind}">',
+        f'data-kind="{activity.kind}" data-start="{activity.start.isoformat()}" '
+        f'data-end="{activity.end.isoformat()}">',
         f"<title>{escape(summary)}, {escape(unit)}</title>",
         f'<text class="axis" x="{LEFT - 6}" y="{TOP + 8}" text-anchor="end">{peak}</text>',
         f'<text class="axis" x="{LEFT - 6}" y="{TOP + plot_height}" text-anchor="end">0</text>',
