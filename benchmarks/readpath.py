@@ -13,6 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -263,34 +264,20 @@ def run_read_path(config: dict[str, Any], progress: Callable[[str], None]) -> di
     total, small = config["read_events"], config["read_small"]
     seeded = seed_people(config["read_users"], config["read_names"])
     client = _logged_in_client()
-    target = ADMIN_TARGET_MS
-    pages = [LastPage() for _ in range(4)]
-    admin_pages = [
+    charted = {
+        "admin changelist + chart, first page": partial(_admin, filtered=False),
+        "admin changelist + chart, filtered by name": partial(_admin, filtered=True),
+        "admin object timeline": partial(_timeline, of_user=False),
+        "admin user timeline": partial(_timeline, of_user=True),
+    }
+    admin_pages = []
+    for label, page in charted.items():
+        last = LastPage()
+        admin_pages.append(ReadCase(label, page(client, seeded, last), ADMIN_TARGET_MS, last.check))
+    admin_pages += [
         ReadCase(
-            "admin changelist + chart, first page",
-            _admin(client, seeded, pages[0], filtered=False),
-            target,
-            pages[0].check,
+            "admin object page with EventInline", _object_page(client, seeded), ADMIN_TARGET_MS
         ),
-        ReadCase(
-            "admin changelist + chart, filtered by name",
-            _admin(client, seeded, pages[1], filtered=True),
-            target,
-            pages[1].check,
-        ),
-        ReadCase(
-            "admin object timeline",
-            _timeline(client, seeded, pages[2], of_user=False),
-            target,
-            pages[2].check,
-        ),
-        ReadCase(
-            "admin user timeline",
-            _timeline(client, seeded, pages[3], of_user=True),
-            target,
-            pages[3].check,
-        ),
-        ReadCase("admin object page with EventInline", _object_page(client, seeded), target),
     ]
     progress(f"read path: seeding {small:,} events")
     seed_events(seeded, small, rng)

@@ -18,14 +18,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:tracking_event_changelist"
 
 
-@pytest.fixture
-def admin_client_logged_in() -> Client:
-    user = User.objects.create_superuser("admin", "admin@example.com", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def seed(count: int) -> None:
     users = [User.objects.get_or_create(username=f"user{i}")[0] for i in range(3)]
     target = IntTarget.objects.first() or IntTarget.objects.create()

@@ -21,14 +21,6 @@ NOW = datetime.datetime(2025, 3, 10, 12, 0, tzinfo=datetime.timezone.utc)
 BAR = re.compile(r'data-count="(\d+)"')
 
 
-@pytest.fixture
-def admin_client_logged_in() -> Client:
-    user = User.objects.create_superuser("admin", "admin@example.com", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def seed(count: int, target: object, user: User | None = None, name: str = "Step") -> None:
     create_events(
         {
