@@ -106,7 +106,7 @@ def stored_object_id(pk: Any) -> str:
 
 def _describe(events_queryset: QuerySet[Event]) -> str | None:
     stored = (
-        events_queryset.exclude(data__related_object=None)
+        events_queryset.filter(data__has_key="related_object")
         .order_by("-timestamp", "-id")
         .values_list("data__related_object", flat=True)
         .first()

@@ -172,3 +172,18 @@ def test_timelines_need_a_staff_login() -> None:
     response = Client().get(object_url(IntTarget.objects.create()))
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_deleted_objects_timeline_finds_a_stored_description(
+    admin_client_logged_in: Client,
+) -> None:
+    target = IntTarget.objects.create(label="described")
+    seed(1, target)
+    seed(1, target, name="Newer")
+    newest = target.events.order_by("-timestamp", "-id").first()  # type: ignore[attr-defined]
+    newest.data = {}
+    newest.save()
+    url = object_url(target)
+    target.delete()
+    html = admin_client_logged_in.get(url).content.decode()
+    assert "IntTarget described" in html
