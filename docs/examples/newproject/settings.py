@@ -1,12 +1,12 @@
 # Added at the end of mysite/settings.py (the file startproject wrote).
 
-INSTALLED_APPS += [  # noqa: F821 (defined above, by startproject)
+INSTALLED_APPS += [
     "studies",
     "djangotailoring.tracking",
 ]
 
 # First, so that everything logged during a request knows the request.
-MIDDLEWARE.insert(0, "djangotailoring.tracking.middleware.RequestContextMiddleware")  # noqa: F821
+MIDDLEWARE.insert(0, "djangotailoring.tracking.middleware.RequestContextMiddleware")
 
 LOGGING = {
     "version": 1,
