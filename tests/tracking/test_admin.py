@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import datetime
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
@@ -262,3 +264,24 @@ def test_saving_the_object_with_the_inline_keeps_its_events(
     target.refresh_from_db()
     assert target.label == "renamed"
     assert list(Event.objects.values_list("id", "name", "note")) == before
+
+
+def test_chart_follows_the_date_filter(admin_client_logged_in: Client) -> None:
+    day = datetime.datetime(2025, 3, 10, tzinfo=datetime.timezone.utc)
+    create_events(
+        {"name": "Dated", "timestamp": day + datetime.timedelta(hours=hours)}
+        for hours in (-5, 1, 1, 7, 23, 30)
+    )
+    query = urlencode(
+        {"timestamp__gte": str(day), "timestamp__lt": str(day + datetime.timedelta(days=1))}
+    )
+    response = admin_client_logged_in.get(f"{reverse(CHANGELIST)}?{query}")
+    activity = response.context["activity"]
+    assert activity.kind == "hour"
+    assert activity.total == 4
+    assert {moment.hour: count for moment, count in activity.buckets if count} == {
+        1: 2,
+        7: 1,
+        23: 1,
+    }
+    assert 'data-total="4"' in response.content.decode()
