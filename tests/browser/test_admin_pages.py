@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from django.contrib.auth.models import User
 
 from djangotailoring.tracking import create_events
 from djangotailoring.tracking.models import Event
+from tests.browser.chromium import chromium, fits
 from tests.testapp.models import IntTarget
 
 PASSWORD = "browser-test-password"
@@ -35,40 +35,9 @@ TODAY = datetime.datetime.now(datetime.timezone.utc).replace(
 )
 
 
-def _missing(what: str) -> None:
-    if os.environ.get("DJANGOTAILORING_TEST_DB_REQUIRED") == "1":
-        pytest.fail(f"{what} is required in CI (.ci/run installs it)")
-    pytest.skip(f"{what} is not installed")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        _missing("selenium (the test extra)")
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if chromium is None or driver_path is None:
-        _missing("Debian's chromium and chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(chromium)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        f"--window-size={WIDTH},900",
-        "--hide-scrollbars",
-        "--lang=en-US",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=str(driver_path)), options=options)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    yield from chromium(WIDTH)
 
 
 @pytest.fixture
@@ -117,12 +86,6 @@ def seed() -> tuple[User, IntTarget]:
             )
     create_events(items)
     return alice, study
-
-
-def fits(driver: Any) -> bool:
-    return bool(
-        driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
-    )
 
 
 def chart_counts(driver: Any) -> dict[datetime.date, int]:
