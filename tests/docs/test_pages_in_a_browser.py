@@ -27,3 +27,12 @@ def test_page_fits_1280_pixels(docs_build: DocsBuild, browser: Any, page: str) -
     )
     assert broken == []
     assert fits(browser)
+
+
+def test_the_index_shows_its_pictures(docs_build: DocsBuild, browser: Any) -> None:
+    browser.get((docs_build.html / "index.html").as_uri())
+    shown = browser.execute_script(
+        "return [...document.images].filter(i => i.naturalWidth > 0).map(i => i.src)"
+    )
+    assert any(src.endswith("flow.svg") for src in shown), shown
+    assert any(src.endswith("admin-changelist.png") for src in shown), shown
