@@ -13,6 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -25,16 +26,52 @@ EVENTS_TABLE = "tracking_event"
 SEQ_SCAN = re.compile(rf"Seq Scan on {EVENTS_TABLE}\b.*")
 ADMIN_URL = "/admin/tracking/event/"
 PAGE_SIZE = 50
+TIMELINE_PAGE = 100
 
 
 class ReadCheckError(RuntimeError):
     """A read-path query returned something other than what was seeded."""
 
 
+ADMIN_TARGET_MS = 300
+CHART = re.compile(
+    r'<svg class="tracking-chart"[^>]*data-total="(\d+)"[^>]*'
+    r'data-start="([^"]+)" data-end="([^"]+)"'
+)
+
+
 @dataclass
 class ReadCase:
     label: str
     call: Callable[[int], str]  # runs the query for sample ``k``; returns what was checked
+    target_ms: float | None = None  # the median must stay below it
+    check: Callable[[], str] | None = None  # checks the last call's page apart, untimed
+
+
+class LastPage:
+    """The page a case's last call rendered and the events its chart should count."""
+
+    def __init__(self) -> None:
+        self.html = ""
+        self.events: Any = None
+
+    def keep(self, html: str, events: Any) -> None:
+        self.html, self.events = html, events
+
+    def check(self) -> str:
+        return check_chart(self.html, self.events)
+
+
+def check_chart(html: str, queryset: Any) -> str:
+    """The chart's total equals the events of ``queryset`` in its window (counted apart)."""
+    found = CHART.search(html)
+    if found is None:
+        raise ReadCheckError("the page has no events chart")
+    total, start, end = int(found.group(1)), found.group(2), found.group(3)
+    counted = queryset.filter(timestamp__gte=start, timestamp__lt=end).count()
+    if total != counted:
+        raise ReadCheckError(f"the chart shows {total} events, the window holds {counted}")
+    return f"chart of {total:,}"
 
 
 def explain(sql: str) -> str:
@@ -101,7 +138,11 @@ def _latest_event(seeded: Seeded, *, named: bool) -> Callable[[int], str]:
     return call
 
 
-def _admin(client: Client, seeded: Seeded, *, filtered: bool) -> Callable[[int], str]:
+def _admin(
+    client: Client, seeded: Seeded, last: LastPage, *, filtered: bool
+) -> Callable[[int], str]:
+    from djangotailoring.tracking.models import Event
+
     def call(k: int) -> str:
         name = seeded.names[k % len(seeded.names)]
         response = client.get(ADMIN_URL, {"name": name} if filtered else {})
@@ -114,7 +155,70 @@ def _admin(client: Client, seeded: Seeded, *, filtered: bool) -> Callable[[int],
             raise ReadCheckError(f"admin changelist showed {rows} rows, expected {expected}")
         if filtered and html.count(f'class="field-name">{name}<') != rows:
             raise ReadCheckError("the filtered admin changelist showed other names")
+        last.keep(html, Event.objects.named(name) if filtered else Event.objects.all())
         return f"{rows} rows" + (", all of that name" if filtered else "")
+
+    return call
+
+
+def _timeline(
+    client: Client, seeded: Seeded, last: LastPage, *, of_user: bool
+) -> Callable[[int], str]:
+    from django.contrib.contenttypes.models import ContentType
+
+    from benchmarks.benchapp.models import Article
+    from djangotailoring.tracking.models import Event
+
+    article_type = ContentType.objects.get_for_model(Article).pk
+    subjects: list[int] = []  # chosen on the first call, once events are seeded
+
+    def choose() -> list[int]:
+        if not subjects:
+            if of_user:
+                subjects.extend(sorted(seeded.users_with_events)[:200])
+            else:
+                having = [article for article in seeded.articles if seeded.per_article[article]]
+                subjects.extend(having[:200])
+        return subjects
+
+    def call(k: int) -> str:
+        if of_user:
+            subject = choose()[k % len(choose())]
+            url = f"{ADMIN_URL}timeline/user/{subject}/"
+            expected, events = seeded.per_user[subject], Event.objects.filter(user_id=subject)
+        else:
+            subject = choose()[k % len(choose())]
+            url = f"{ADMIN_URL}timeline/object/{article_type}/{subject}/"
+            expected = seeded.per_article[subject]
+            events = Event.objects.filter(
+                related_content_type_id=article_type, related_object_id=str(subject)
+            )
+        response = client.get(url)
+        if response.status_code != 200:
+            raise ReadCheckError(f"timeline answered {response.status_code}")
+        html = response.content.decode()
+        rows = html.count('class="tracking-event"')
+        if rows != min(expected, TIMELINE_PAGE):
+            raise ReadCheckError(f"timeline showed {rows} events, expected {expected}")
+        last.keep(html, events)
+        return f"{rows} of {expected} events"
+
+    return call
+
+
+def _object_page(client: Client, seeded: Seeded) -> Callable[[int], str]:
+    from djangotailoring.tracking.admin import EventInline
+
+    def call(k: int) -> str:
+        article = seeded.articles[k % len(seeded.articles)]
+        response = client.get(f"/admin/benchapp/article/{article}/change/")
+        if response.status_code != 200:
+            raise ReadCheckError(f"article page answered {response.status_code}")
+        rows = response.content.decode().count('<td class="field-name">')
+        expected = min(seeded.per_article[article], EventInline.limit)
+        if rows != expected:
+            raise ReadCheckError(f"the inline showed {rows} events, expected {expected}")
+        return f"{rows} latest of {seeded.per_article[article]} events"
 
     return call
 
@@ -124,6 +228,7 @@ def measure(case: ReadCase, repeats: int) -> dict[str, Any]:
     case.call(0)  # warm: templates, content types, the connection
     verified = ""
     statements = captured(lambda: case.call(1))
+    checked = case.check() if case.check is not None else ""
     event_statements = [sql for sql in statements if EVENTS_TABLE in sql]
     plans = [{"sql": sql, "plan": explain(sql)} for sql in event_statements]
     seq_scans = [match.group(0) for plan in plans for match in SEQ_SCAN.finditer(plan["plan"])]
@@ -134,12 +239,13 @@ def measure(case: ReadCase, repeats: int) -> dict[str, Any]:
         timings.append((time.perf_counter() - start) * 1000)
     return {
         "label": case.label,
+        "target_ms": case.target_ms,
         "median_ms": statistics.median(timings),
         "samples_ms": timings,
         "queries": len(statements),
         "plans": plans,
         "seq_scans": seq_scans,
-        "verified": verified,
+        "verified": verified + (f", {checked}" if checked else ""),
     }
 
 
@@ -158,9 +264,20 @@ def run_read_path(config: dict[str, Any], progress: Callable[[str], None]) -> di
     total, small = config["read_events"], config["read_small"]
     seeded = seed_people(config["read_users"], config["read_names"])
     client = _logged_in_client()
-    admin_pages = [
-        ReadCase("admin changelist, first page", _admin(client, seeded, filtered=False)),
-        ReadCase("admin changelist, filtered by name", _admin(client, seeded, filtered=True)),
+    charted = {
+        "admin changelist + chart, first page": partial(_admin, filtered=False),
+        "admin changelist + chart, filtered by name": partial(_admin, filtered=True),
+        "admin object timeline": partial(_timeline, of_user=False),
+        "admin user timeline": partial(_timeline, of_user=True),
+    }
+    admin_pages = []
+    for label, page in charted.items():
+        last = LastPage()
+        admin_pages.append(ReadCase(label, page(client, seeded, last), ADMIN_TARGET_MS, last.check))
+    admin_pages += [
+        ReadCase(
+            "admin object page with EventInline", _object_page(client, seeded), ADMIN_TARGET_MS
+        ),
     ]
     progress(f"read path: seeding {small:,} events")
     seed_events(seeded, small, rng)

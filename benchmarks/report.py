@@ -218,6 +218,16 @@ def read_targets(name: str, read: dict[str, Any]) -> list[dict[str, Any]]:
                 "index used" if not case["seq_scans"] else "; ".join(case["seq_scans"]),
             )
         )
+    for case in read["cases"]:
+        if case.get("target_ms"):
+            targets.append(
+                _target(
+                    name,
+                    f"{case['label']}: median < {case['target_ms']:.0f} ms",
+                    case["median_ms"] < case["target_ms"],
+                    f"{case['median_ms']:.1f} ms at {read['events']:,} events",
+                )
+            )
     for page in read["admin_query_counts"]:
         small, large = page["small"], page["large"]
         targets.append(

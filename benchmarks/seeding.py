@@ -40,6 +40,7 @@ class Seeded:
     events: int = 0
     per_article: Counter[int] = field(default_factory=Counter)
     per_name: Counter[str] = field(default_factory=Counter)
+    per_user: Counter[int] = field(default_factory=Counter)
     users_with_events: set[int] = field(default_factory=set)
     pairs: list[tuple[int, str]] = field(default_factory=list)
 
@@ -113,6 +114,7 @@ def seed_events(seeded: Seeded, count: int, rng: random.Random) -> None:
             moment = now - datetime.timedelta(seconds=rng.randrange(YEAR_SECONDS))
             seeded.per_article[article] += 1
             seeded.per_name[name] += 1
+            seeded.per_user[user] += 1
             seeded.users_with_events.add(user)
             if len(seeded.pairs) < SAMPLE_PAIRS:
                 seeded.pairs.append((user, name))

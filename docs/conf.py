@@ -14,6 +14,8 @@ import django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# Local extensions: the pictures drawn at build time, and break points in long literals.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 django.setup()
 
@@ -30,11 +32,13 @@ extensions = [
     "sphinx.ext.todo",
     "sphinx.ext.viewcode",
     "myst_parser",
+    "pictures",
+    "breakpaths",
 ]
 
 # Only reStructuredText pages; CHANGELOG.md is included explicitly with the MyST parser.
 source_suffix = {".rst": "restructuredtext"}
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_generated", "_data", "_ext"]
 root_doc = "index"
 language = "en"
 
@@ -54,6 +58,8 @@ nitpick_ignore = [
     ("py:class", "AbstractBaseUser"),
     ("py:class", "HttpRequest"),
     ("py:class", "HttpResponseBase"),
+    ("py:class", "HttpResponse"),
+    ("py:class", "ModelAdmin"),
 ]
 
 # Placeholders for parts of the library that are not released yet are visible on purpose.
@@ -66,6 +72,7 @@ autodoc_preserve_defaults = True
 
 html_theme = "furo"
 html_title = f"djangotailoring {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["fit.css"]
 pygments_style = "friendly"
 pygments_dark_style = "monokai"

@@ -12,7 +12,10 @@ SUFFIX = os.environ.get("DJANGOTAILORING_TEST_DB_SUFFIX", "")
 
 SQLITE: dict[str, Any] = {
     "ENGINE": "django.db.backends.sqlite3",
-    "NAME": os.environ.get("DJANGOTAILORING_SQLITE_NAME", "djangotailoring-tests.sqlite3"),
+    "NAME": os.environ.get(
+        "DJANGOTAILORING_SQLITE_NAME",
+        os.path.join(tempfile.gettempdir(), f"djangotailoring-tests{SUFFIX}.sqlite3"),
+    ),
     # A file, not memory: background writers, threads and forked children open their own
     # connections and must see the same database.
     "TEST": {

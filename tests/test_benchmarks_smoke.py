@@ -75,8 +75,11 @@ def test_postgres_smoke_run_checks_every_read_query(postgres_result: dict[str, A
         "for_user(u).named(n).latest()",
         "LatestEventMixin.latest_event()",
         "LatestEventMixin.latest_event(name)",
-        "admin changelist, first page",
-        "admin changelist, filtered by name",
+        "admin changelist + chart, first page",
+        "admin changelist + chart, filtered by name",
+        "admin object timeline",
+        "admin user timeline",
+        "admin object page with EventInline",
     ]
 
 

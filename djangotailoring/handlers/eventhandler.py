@@ -153,6 +153,11 @@ class EventHandler(logging.Handler):
         lifecycle.register(self)
         if handle_sigterm:
             lifecycle.install_sigterm()
+        # LOGGING is applied before the app registry: the checks that find a missing app
+        # cannot wait for the app's ready().
+        from djangotailoring.tracking import handlerchecks
+
+        handlerchecks.register()
 
     def _fresh_state(self) -> None:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()

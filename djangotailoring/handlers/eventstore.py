@@ -19,6 +19,7 @@ import datetime
 import json
 import operator
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -196,7 +197,7 @@ class EventStore:
             raise Rejected(str(error)) from error
         except Exception as error:
             self.close()
-            raise Unavailable(f"{type(error).__name__}: {error}") from error
+            raise Unavailable(_explained(error)) from error
 
     def _rollback(self) -> None:
         try:
@@ -467,6 +468,25 @@ try:
     import orjson
 except ImportError:  # pragma: no cover - the "fast" extra is not installed
     orjson = None  # type: ignore[assignment]
+
+
+_MISSING_TABLE = re.compile(r"no such table|does(?: not|n't) exist|UndefinedTable", re.IGNORECASE)
+_TABLES = ("tracking_event", "tracking_writtenbatch")
+
+
+def _explained(error: Exception) -> str:
+    """The error's text, with what to do when it says the tables are missing."""
+    text = f"{type(error).__name__}: {error}"
+    if not (_MISSING_TABLE.search(text) and any(table in text for table in _TABLES)):
+        return text
+    from django.apps import apps
+
+    if not apps.is_installed("djangotailoring.tracking"):
+        return (
+            f"{text}. Add 'djangotailoring.tracking' to INSTALLED_APPS and run "
+            "'python manage.py migrate'"
+        )
+    return f"{text}. The events tables are missing: run 'python manage.py migrate'"
 
 
 def _encode_json(data: Any) -> str:

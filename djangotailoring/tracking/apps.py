@@ -24,6 +24,7 @@ class TrackingConfig(AppConfig):
             contextdata,
             deletedusers,
             denormalizing,
+            handlerchecks,
             receivers,
         )
         from djangotailoring.tracking import checks as tracking_checks
@@ -38,3 +39,4 @@ class TrackingConfig(AppConfig):
 
             taskpropagation.connect()
         checks.register(tracking_checks.check_settings)
+        handlerchecks.register()

@@ -13,7 +13,7 @@ from django.core.checks import CheckMessage, Error
 
 from djangotailoring.conf import AUTH_EVENT_NAMES, conf
 
-__all__ = ["check_settings"]
+__all__ = ["check_settings", "event_handler_entries"]
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 
@@ -88,16 +88,23 @@ _HANDLER_CLASSES = (
 )
 
 
+def event_handler_entries() -> list[tuple[str, dict[str, Any]]]:
+    """``(name, options)`` of every EventHandler configured in ``settings.LOGGING``."""
+    logging_config = getattr(settings, "LOGGING", None) or {}
+    handlers = logging_config.get("handlers", {}) if isinstance(logging_config, dict) else {}
+    return [
+        (str(name), options)
+        for name, options in (handlers.items() if isinstance(handlers, dict) else ())
+        if isinstance(options, dict) and options.get("class") in _HANDLER_CLASSES
+    ]
+
+
 def _journal_dirs() -> list[tuple[str, str]]:
     """``(where it is configured, folder)`` of every journaling EventHandler in ``LOGGING``."""
     from djangotailoring.handlers.journal import default_journal_dir
 
-    logging_config = getattr(settings, "LOGGING", None) or {}
-    handlers = logging_config.get("handlers", {}) if isinstance(logging_config, dict) else {}
     found = []
-    for name, options in handlers.items() if isinstance(handlers, dict) else ():
-        if not isinstance(options, dict) or options.get("class") not in _HANDLER_CLASSES:
-            continue
+    for name, options in event_handler_entries():
         journal = options.get("journal", conf.raw("JOURNAL"))
         if not journal or options.get("immediate"):
             continue

@@ -13,9 +13,10 @@ LOGGING = {
         "events_db": {
             "class": "djangotailoring.handlers.EventHandler",
             "level": "INFO",
-            # Records kept while the database is unreachable; on a disk that survives
-            # restarts (the default is the temporary directory).
-            "spill_path": "/var/lib/mysite/events-spill.jsonl",
+            # Records kept while the database is unreachable, on a disk that survives
+            # restarts. A placeholder: `manage.py check` reports djangotailoring.E011
+            # until it names a file in a folder that exists.
+            "spill_path": "/path/to/persistent/folder/events-spill.jsonl",
         },
         "console": {
             "class": "logging.StreamHandler",

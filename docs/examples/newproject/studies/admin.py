@@ -1,0 +1,12 @@
+"""studies/admin.py"""
+
+from django.contrib import admin
+
+from djangotailoring.tracking.admin import EventInline
+
+from .models import Study
+
+
+@admin.register(Study)
+class StudyAdmin(admin.ModelAdmin):
+    inlines = [EventInline]
