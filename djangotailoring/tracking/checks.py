@@ -99,8 +99,11 @@ def event_handler_entries() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def _journal_dirs() -> list[tuple[str, str]]:
-    """``(where it is configured, folder)`` of every journaling EventHandler in ``LOGGING``."""
+def _journal_dirs() -> list[tuple[str, str, bool]]:
+    """``(where it is configured, folder, configured)`` of every journaling EventHandler.
+
+    ``configured`` is false for the default folder, which is made wherever it is missing.
+    """
     from djangotailoring.handlers.journal import default_journal_dir
 
     found = []
@@ -109,16 +112,21 @@ def _journal_dirs() -> list[tuple[str, str]]:
         if not journal or options.get("immediate"):
             continue
         if options.get("journal_dir"):
-            found.append((f"LOGGING handler {name!r} journal_dir", str(options["journal_dir"])))
+            where = f"LOGGING handler {name!r} journal_dir"
+            found.append((where, str(options["journal_dir"]), True))
         elif conf.raw("JOURNAL_DIR"):
-            found.append(("TRACKING_JOURNAL_DIR", str(conf.raw("JOURNAL_DIR"))))
+            found.append(("TRACKING_JOURNAL_DIR", str(conf.raw("JOURNAL_DIR")), True))
         else:
-            found.append(("the default journal folder", default_journal_dir()))
+            found.append(("the default journal folder", default_journal_dir(), False))
     return found
 
 
-def _unwritable(folder: str) -> str | None:
-    """Why ``folder`` cannot hold journals (``None``: it can, or can be created)."""
+def _unwritable(folder: str, *, configured: bool) -> str | None:
+    """Why ``folder`` cannot hold journals (``None``: it can, or it can be made).
+
+    A configured folder may be missing only if the folder it goes in exists: a path pasted
+    from an example (``/path/to/...``) is reported, not made with every parent.
+    """
     path = os.path.abspath(folder)
     if os.path.exists(path):
         if not os.path.isdir(path):
@@ -127,6 +135,8 @@ def _unwritable(folder: str) -> str | None:
             return "this user cannot write to it"
         return None
     parent = os.path.dirname(path)
+    if configured and not os.path.isdir(parent):
+        return f"it does not exist, nor does the folder it would go in ({parent})"
     while parent and not os.path.exists(parent):
         parent = os.path.dirname(parent)
     if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
@@ -144,8 +154,8 @@ def _check_journal() -> list[CheckMessage]:
             Error("TRACKING_JOURNAL_DIR must be a folder path or None.", id="djangotailoring.E006")
         )
         return errors
-    for where, folder in _journal_dirs():
-        reason = _unwritable(folder)
+    for where, folder, configured in _journal_dirs():
+        reason = _unwritable(folder, configured=configured)
         if reason is not None:
             errors.append(
                 Error(

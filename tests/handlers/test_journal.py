@@ -512,8 +512,15 @@ def test_system_check_reports_a_journal_folder_that_cannot_be_written(
     errors = check_settings()
     assert [error.id for error in errors] == ["djangotailoring.E007"]
     assert str(blocker) in errors[0].msg
-    settings.LOGGING = logging_config({"journal_dir": str(tmp_path / "new" / "journal")})
+    settings.LOGGING = logging_config({"journal_dir": str(tmp_path / "journal")})
     assert check_settings() == []
+    # A path pasted from an example, whose parents do not exist, is reported (even to root,
+    # who could create them).
+    placeholder = tmp_path / "path" / "to" / "persistent" / "folder" / "journal"
+    settings.LOGGING = logging_config({"journal_dir": str(placeholder)})
+    errors = check_settings()
+    assert [error.id for error in errors] == ["djangotailoring.E007"]
+    assert "nor does the folder it would go in" in errors[0].msg
     settings.LOGGING = logging_config({"journal": False, "journal_dir": str(blocker)})
     assert check_settings() == []
     settings.TRACKING_JOURNAL = "yes"
