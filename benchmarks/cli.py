@@ -16,11 +16,10 @@ import platform
 import subprocess
 import sys
 import tempfile
-from contextlib import AbstractContextManager
 from typing import Any
 
 from benchmarks import report
-from benchmarks.databases import PostgresServer, postgres_database, sqlite_database
+from benchmarks.databases import PostgresServer, database_for
 
 PEERS = {"django_db_logger": "django-db-logger", "pinax.eventlog": "pinax-eventlog"}
 SMOKE = {
@@ -110,19 +109,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _database(args: argparse.Namespace, name: str) -> AbstractContextManager[dict[str, str]]:
-    if name == "sqlite":
-        return sqlite_database(args.sqlite_journal)
-    server = PostgresServer(
-        name=args.pg_name,
-        host=args.pg_host,
-        port=args.pg_port,
-        user=args.pg_user,
-        password=os.environ.get("PGPASSWORD", ""),
-    )
-    return postgres_database(server)
-
-
 def _config(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "events": args.events,
@@ -141,7 +127,10 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_database(args: argparse.Namespace, name: str) -> dict[str, Any]:
     """Run the worker for one database and return its results (``{"error": ...}`` on failure)."""
-    with _database(args, name) as environment, tempfile.TemporaryDirectory() as directory:
+    with (
+        database_for(name, args, sqlite_journal=args.sqlite_journal) as environment,
+        tempfile.TemporaryDirectory() as directory,
+    ):
         output = os.path.join(directory, "result.json")
         command = [
             sys.executable,

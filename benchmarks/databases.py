@@ -5,10 +5,11 @@ Both are created before a run and removed after it, whatever happens in between.
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 
@@ -70,3 +71,20 @@ def postgres_database(server: PostgresServer) -> Iterator[dict[str, str]]:
     finally:
         with maintenance() as admin:
             admin.execute(statement_drop)
+
+
+def database_for(
+    name: str, args: argparse.Namespace, *, sqlite_journal: str = "delete"
+) -> AbstractContextManager[dict[str, str]]:
+    """The run's database ``name`` (``sqlite`` or ``postgres``), from the ``--pg-*`` options."""
+    if name == "sqlite":
+        return sqlite_database(sqlite_journal)
+    return postgres_database(
+        PostgresServer(
+            name=args.pg_name,
+            host=args.pg_host,
+            port=args.pg_port,
+            user=args.pg_user,
+            password=os.environ.get("PGPASSWORD", ""),
+        )
+    )

@@ -32,10 +32,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import AbstractContextManager
 from typing import Any
 
-from benchmarks.databases import PostgresServer, postgres_database, sqlite_database
+from benchmarks.cli import add_postgres_options
+from benchmarks.databases import database_for
 
 FOLLOWED = "ProfileVisited"
 NAIVE = "ProfileVisitedNaive"
@@ -198,23 +198,9 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
     return {"vendor": connection.vendor, "samples": samples, "verified": runner.verified}
 
 
-def _database(name: str, args: argparse.Namespace) -> AbstractContextManager[dict[str, str]]:
-    if name == "sqlite":
-        return sqlite_database("delete")
-    return postgres_database(
-        PostgresServer(
-            name=args.pg_name,
-            host=args.pg_host,
-            port=args.pg_port,
-            user=args.pg_user,
-            password=os.environ.get("PGPASSWORD", ""),
-        )
-    )
-
-
 def run_database(name: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run the worker on a fresh database ``name``, in a child process."""
-    with _database(name, args) as environment:
+    with database_for(name, args) as environment:
         env = {**os.environ, **environment, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
         command = [
             sys.executable,
@@ -288,10 +274,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=10, help="users the events go to")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--smoke", action="store_true", help="100 events, 1 round")
-    parser.add_argument("--pg-name", default="djangotailoring_bench_denormalized")
-    parser.add_argument("--pg-host", default=PostgresServer.host)
-    parser.add_argument("--pg-port", default=PostgresServer.port)
-    parser.add_argument("--pg-user", default=PostgresServer.user)
+    add_postgres_options(parser, "djangotailoring_bench_denormalized")
     parser.add_argument("--json", metavar="FILE", help="also write all results as JSON")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -28,10 +28,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
-from benchmarks.databases import PostgresServer, postgres_database, sqlite_database
+from benchmarks.cli import add_postgres_options
+from benchmarks.databases import database_for
 
 PHASES = ("baseline", "seed", "export-jsonl", "export-csv", "export-peer", "prune", "prune-peer")
 NAMES = ("PageViewed", "UserLoggedIn", "PageError", "Redirected")
@@ -282,24 +283,10 @@ def run_phase(phase: str, args: argparse.Namespace) -> dict[str, Any]:
 # --- driver ------------------------------------------------------------------------------
 
 
-def _database(name: str, args: argparse.Namespace) -> AbstractContextManager[dict[str, str]]:
-    if name == "sqlite":
-        return sqlite_database("delete")
-    return postgres_database(
-        PostgresServer(
-            name=args.pg_name,
-            host=args.pg_host,
-            port=args.pg_port,
-            user=args.pg_user,
-            password=os.environ.get("PGPASSWORD", ""),
-        )
-    )
-
-
 def run_database(name: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run every phase on a fresh database ``name``, each phase in a child process."""
     results: dict[str, Any] = {"name": name}
-    with _database(name, args) as environment, tempfile.TemporaryDirectory() as directory:
+    with database_for(name, args) as environment, tempfile.TemporaryDirectory() as directory:
         env = {**os.environ, **environment, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
         for phase in PHASES:
             command = [
@@ -380,10 +367,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-n", "--events", type=int, default=1_000_000, help="old events to seed")
     parser.add_argument("--recent", type=int, default=10_000, help="recent events (kept)")
     parser.add_argument("--batch-size", type=int, default=10_000)
-    parser.add_argument("--pg-name", default="djangotailoring_bench_ops")
-    parser.add_argument("--pg-host", default=PostgresServer.host)
-    parser.add_argument("--pg-port", default=PostgresServer.port)
-    parser.add_argument("--pg-user", default=PostgresServer.user)
+    add_postgres_options(parser, "djangotailoring_bench_ops")
     parser.add_argument("--json", metavar="FILE", help="also write all results as JSON")
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--directory", help=argparse.SUPPRESS)

@@ -27,6 +27,8 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks.cli import add_postgres_options
+
 CASES = ("djangotailoring", "SET NULL only", "Python batches")
 
 
@@ -147,16 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("-n", "--events", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--pg-name", default="djangotailoring_bench_userdeletion")
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", default="5432")
-    parser.add_argument("--pg-user", default="postgres")
+    add_postgres_options(parser, "djangotailoring_bench_userdeletion")
     args = parser.parse_args(argv)
 
-    from benchmarks.cli import _database
+    from benchmarks.databases import database_for
 
-    args.sqlite_journal = "delete"
-    database = _database(args, args.db)
+    database = database_for(args.db, args)
     with database as environment:
         os.environ.update(environment)
         os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
