@@ -10,19 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.cli import missing_peers
-from tests.benchmarkruns import SUFFIX, run_benchmark
+from tests.benchmarkruns import SUFFIX, needs_benchmark_peers, run_benchmark
 
-MISSING = missing_peers()
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        bool(MISSING),
-        reason=f"benchmark settings need the peers ({', '.join(MISSING)}); "
-        'install them with: pip install -e ".[bench]"',
-    ),
-]
+pytestmark = needs_benchmark_peers()
 
 
 @pytest.mark.parametrize(

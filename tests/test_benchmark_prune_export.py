@@ -11,20 +11,11 @@ from typing import Any
 
 import pytest
 
-from benchmarks.cli import missing_peers
-from tests.benchmarkruns import SUFFIX, run_benchmark
+from tests.benchmarkruns import SUFFIX, needs_benchmark_peers, run_benchmark
 
-MISSING = missing_peers()
 OLD, RECENT, BATCH = 250, 20, 100
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        bool(MISSING),
-        reason=f"benchmark settings need the peers ({', '.join(MISSING)}); "
-        'install them with: pip install -e ".[bench]"',
-    ),
-]
+pytestmark = needs_benchmark_peers()
 
 
 def run(database: str, tmp_path: Path) -> dict[str, Any]:

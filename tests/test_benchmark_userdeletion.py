@@ -8,20 +8,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
+from tests.benchmarkruns import needs_benchmark_peers
 
-from benchmarks.cli import missing_peers
-
-MISSING = missing_peers()
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        bool(MISSING),
-        reason=f"benchmark settings need the peers ({', '.join(MISSING)}); "
-        'install them with: pip install -e ".[bench]"',
-    ),
-]
+pytestmark = needs_benchmark_peers()
 
 
 def test_user_deletion_benchmark_verifies_every_case() -> None:
