@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "TRACKING_AUTH_EVENTS": True,
     "TRACKING_JOURNAL": True,
     "TRACKING_JOURNAL_DIR": None,
+    "TRACKING_DATABASE": None,
 }
 
 
@@ -77,6 +78,13 @@ class Settings:
     def JOURNAL_DIR(self) -> str | None:
         """Where ``EventHandler`` keeps its journals (``TRACKING_JOURNAL_DIR``; ``None``: temp)."""
         value = self._get("TRACKING_JOURNAL_DIR")
+        return None if value is None else str(value)
+
+    @property
+    def DATABASE(self) -> str | None:
+        """The database alias that holds Events (``TRACKING_DATABASE``; ``None``: the router's
+        choice, with foreign-key constraints to users and content types)."""
+        value = self._get("TRACKING_DATABASE")
         return None if value is None else str(value)
 
 

@@ -30,10 +30,25 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
+def _open_every_database(item: pytest.Item) -> None:
+    """With Events on a database of their own, a test that uses the database uses both."""
+    cls = getattr(item, "cls", None)
+    if cls is not None and hasattr(cls, "databases"):
+        cls.databases = "__all__"
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        options = dict(marker.kwargs)
+        options["databases"] = "__all__"
+        item.own_markers.insert(0, pytest.mark.django_db(*marker.args, **options).mark)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     vendor = connection.vendor
     fallback = getattr(settings, "DATABASE_UNAVAILABLE_REASON", None)
+    apart = getattr(settings, "TRACKING_DATABASE", None) is not None
     for item in items:
+        if apart:
+            _open_every_database(item)
         for marker, wanted in _VENDORS.items():
             if item.get_closest_marker(marker) and vendor != wanted:
                 reason = (

@@ -80,3 +80,27 @@ def choose_database(kind: str, *, required: bool) -> tuple[dict[str, Any], str |
             raise RuntimeError(f"The required test database is not available: {reason}")
         return {"default": dict(SQLITE)}, reason
     return {"default": dict(_CHOICES[kind])}, None
+
+
+def events_database(kind: str) -> dict[str, Any]:
+    """A database of ``kind`` of its own for Events (``TRACKING_DATABASE``): another database
+    than the default one, on the same server for PostgreSQL and MariaDB, another file for
+    SQLite."""
+    if kind not in _CHOICES:
+        raise ValueError(
+            f"DJANGOTAILORING_TEST_EVENTS_DB must be one of {sorted(_CHOICES)}, not {kind!r}"
+        )
+    reason = _unreachable(kind, _CHOICES[kind])
+    if reason is not None:
+        raise RuntimeError(f"The events' test database is not available: {reason}")
+    config: dict[str, Any] = {**_CHOICES[kind], "TEST": dict(_CHOICES[kind]["TEST"])}
+    if kind == "sqlite":
+        config["NAME"] = os.path.join(
+            tempfile.gettempdir(), f"djangotailoring-events{SUFFIX}.sqlite3"
+        )
+        config["TEST"]["NAME"] = os.path.join(
+            tempfile.gettempdir(), f"djangotailoring-test-events{SUFFIX}.sqlite3"
+        )
+    else:
+        config["TEST"]["NAME"] = f"test_djangotailoring_events{SUFFIX}"
+    return config

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from tests.databases import choose_database
+from tests.databases import choose_database, events_database
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -28,6 +28,13 @@ DATABASES, DATABASE_UNAVAILABLE_REASON = choose_database(
     os.environ.get("DJANGOTAILORING_TEST_DB", "sqlite"),
     required=os.environ.get("DJANGOTAILORING_TEST_DB_REQUIRED") == "1",
 )
+
+# Events on a database of their own (TRACKING_DATABASE), of the kind that
+# DJANGOTAILORING_TEST_EVENTS_DB names: tests/tracking/test_tracking_database.py runs the
+# suite's layout tests in a child pytest with it.
+if os.environ.get("DJANGOTAILORING_TEST_EVENTS_DB"):
+    DATABASES["events"] = events_database(os.environ["DJANGOTAILORING_TEST_EVENTS_DB"])
+    TRACKING_DATABASE = "events"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -17,6 +17,7 @@ import contextlib
 import copy
 import datetime
 import json
+import logging
 import operator
 import os
 import re
@@ -29,11 +30,15 @@ from django.db import DataError, IntegrityError, connections
 from django.db.utils import load_backend
 
 from djangotailoring.handlers.pacing import no_pacing
+from djangotailoring.limits import HANDLER_LOGGER_NAME
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
 __all__ = ["EventStore", "Rejected", "Unavailable", "default_alias"]
+
+# EventHandler refuses this logger's records: a warning here never feeds the handler.
+logger = logging.getLogger(HANDLER_LOGGER_NAME)
 
 MARKER_RETENTION = datetime.timedelta(days=7)
 # COPY costs more round trips than one INSERT: it pays off for batches, not single rows.
@@ -121,6 +126,9 @@ class EventStore:
         self.connect_timeout = connect_timeout
         self.overrides = dict(overrides or {})
         self._wrapper: BaseDatabaseWrapper | None = None
+        # Connections to the databases of users and content types, when TRACKING_DATABASE
+        # puts events on another one (autocommit; lookups and the fields that follow).
+        self._beside: dict[str, BaseDatabaseWrapper] = {}
         self._content_types: dict[tuple[str, str], tuple[int | None, bool]] = {}
         self._pruned_at: datetime.datetime | None = None
         #: Called once per row of work: the writer thread sets it to step aside now and
@@ -140,16 +148,15 @@ class EventStore:
             self._alias = default_alias()
         return self._alias
 
-    def _new_wrapper(self) -> BaseDatabaseWrapper:
+    def _new_wrapper(self, alias: str | None = None) -> BaseDatabaseWrapper:
         # Read the settings each time: the test runner renames databases after start-up.
-        config = copy.deepcopy(connections.settings[self.alias])
-        overrides = copy.deepcopy(self.overrides)
+        alias = alias or self.alias
+        config = copy.deepcopy(connections.settings[alias])
+        overrides = copy.deepcopy(self.overrides) if alias == self.alias else {}
         options = {**config.get("OPTIONS", {}), **overrides.pop("OPTIONS", {})}
         config.update(overrides, OPTIONS=options)
         options.pop("pool", None)
-        wrapper: BaseDatabaseWrapper = load_backend(config["ENGINE"]).DatabaseWrapper(
-            config, self.alias
-        )
+        wrapper: BaseDatabaseWrapper = load_backend(config["ENGINE"]).DatabaseWrapper(config, alias)
         for key, value in _timeouts(wrapper.vendor, self.connect_timeout).items():
             options.setdefault(key, value)
         return wrapper
@@ -166,19 +173,36 @@ class EventStore:
                 self._wrapper.set_autocommit(False)
         return self._wrapper
 
+    def beside(self, wrapper: BaseDatabaseWrapper, alias: str) -> BaseDatabaseWrapper:
+        """The connection to ``alias`` (users' or content types' database): ``wrapper`` itself
+        when it is the events' one, else a private autocommit connection of its own."""
+        if alias == wrapper.alias:
+            return wrapper
+        other = self._beside.get(alias)
+        if other is None:
+            other = self._beside[alias] = self._new_wrapper(alias)
+            other.inc_thread_sharing()
+        if other.connection is None:
+            other.ensure_connection()
+        return other
+
     def close(self) -> None:
-        """Close the private connection (it is reopened on the next write)."""
-        wrapper, self._wrapper = self._wrapper, None
-        if wrapper is not None:
-            # A dead connection may fail to close.
-            with contextlib.suppress(Exception):
-                wrapper.close()
+        """Close the private connections (they are reopened on the next write)."""
+        wrappers = [self._wrapper, *self._beside.values()]
+        self._wrapper, self._beside = None, {}
+        for wrapper in wrappers:
+            if wrapper is not None:
+                # A dead connection may fail to close.
+                with contextlib.suppress(Exception):
+                    wrapper.close()
 
     def abandon(self) -> None:
-        """Forget the connection without closing it (after ``fork()``, in the child)."""
-        wrapper, self._wrapper = self._wrapper, None
-        if wrapper is not None:
-            _abandon(wrapper)
+        """Forget the connections without closing them (after ``fork()``, in the child)."""
+        wrappers = [self._wrapper, *self._beside.values()]
+        self._wrapper, self._beside = None, {}
+        for wrapper in wrappers:
+            if wrapper is not None:
+                _abandon(wrapper)
 
     # Writing ----------------------------------------------------------------------------
 
@@ -215,12 +239,14 @@ class EventStore:
         apps.check_apps_ready()
         from djangotailoring.tracking.denormalizing import update_batch
         from djangotailoring.tracking.models import WrittenBatch
+        from djangotailoring.tracking.placement import users_database
 
         raw = wrapper.connection
+        users_wrapper = self.beside(wrapper, users_database(wrapper.alias))
         cursor = raw.cursor()
         try:
             copying = len(events) >= COPY_FROM and _copies(wrapper, cursor)
-            users = self._existing_users(wrapper, cursor, {e["user"] for e in events} - {None})
+            users = self._existing_users(users_wrapper, {e["user"] for e in events} - {None})
             if copying:
                 # The links are looked up first: no other statement can run during COPY.
                 links = self._links(wrapper, cursor, events)
@@ -248,6 +274,13 @@ class EventStore:
             raise
         finally:
             cursor.close()
+        if users_wrapper is not wrapper:
+            # Apart, the fields that follow events are on the users' database: updated once
+            # the batch is committed (refresh_event_fields repairs a failure here).
+            try:
+                update_batch(users_wrapper, events, users)
+            except Exception:
+                logger.exception("Could not update the fields that follow a batch of events")
         self._maybe_prune(wrapper)
         return True
 
@@ -337,12 +370,17 @@ class EventStore:
             for start in range(0, len(events), COPY_CHUNK):
                 copy_.write(text.lines(events[start : start + COPY_CHUNK], pace))
 
-    def _existing_users(
-        self, wrapper: BaseDatabaseWrapper, cursor: Any, references: set[Any]
-    ) -> dict[Any, Any]:
-        """Map each reference to an existing user to the value to store in ``user_id``."""
+    def _existing_users(self, wrapper: BaseDatabaseWrapper, references: set[Any]) -> dict[Any, Any]:
+        """Map each reference to an existing user to the value to store in ``user_id``
+        (looked up on ``wrapper``, the users' database)."""
         if not references:
             return {}
+        with contextlib.closing(wrapper.connection.cursor()) as cursor:
+            return self._found_users(wrapper, cursor, references)
+
+    def _found_users(
+        self, wrapper: BaseDatabaseWrapper, cursor: Any, references: set[Any]
+    ) -> dict[Any, Any]:
         from django.contrib.auth import get_user_model
 
         user_model = get_user_model()
@@ -388,7 +426,29 @@ class EventStore:
             model_class = apps.get_model(app_label, model)
         except LookupError:
             model_class = None
+        from djangotailoring.tracking.placement import content_types_database
+
         uuid_key = model_class is not None and isinstance(model_class._meta.pk, UUIDField)
+        types_alias = content_types_database(wrapper.alias)
+        if types_alias != wrapper.alias:
+            types = self.beside(wrapper, types_alias)
+            with contextlib.closing(types.connection.cursor()) as types_cursor:
+                value = self._content_type_id(types, types_cursor, app_label, model)
+        else:
+            value = self._content_type_id(wrapper, cursor, app_label, model)
+        if value is None and model_class is not None:
+            # Creates the content type: rare (normally done by migrate).
+            with contextlib.suppress(Exception):
+                value = ContentType.objects.db_manager(types_alias).get_for_model(model_class).pk
+        self._content_types[key] = (value, uuid_key)
+        return value, uuid_key
+
+    @staticmethod
+    def _content_type_id(
+        wrapper: BaseDatabaseWrapper, cursor: Any, app_label: str, model: str
+    ) -> int | None:
+        from django.contrib.contenttypes.models import ContentType
+
         table = wrapper.ops.quote_name(ContentType._meta.db_table)
         mark = _placeholder(wrapper)
         cursor.execute(
@@ -396,13 +456,7 @@ class EventStore:
             [app_label, model],
         )
         row = cursor.fetchone()
-        value: int | None = row[0] if row else None
-        if value is None and model_class is not None:
-            # Creates the content type: rare (normally done by migrate).
-            with contextlib.suppress(Exception):
-                value = ContentType.objects.db_manager(self.alias).get_for_model(model_class).pk
-        self._content_types[key] = (value, uuid_key)
-        return value, uuid_key
+        return row[0] if row else None
 
     def _insert(
         self, wrapper: BaseDatabaseWrapper, cursor: Any, rows: list[tuple[Any, ...]]

@@ -12,7 +12,7 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.forms import BaseGenericInlineFormSet
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -21,13 +21,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.text import Truncator
+from django.utils.text import Truncator, smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 
 from djangotailoring.tracking import timelines
 from djangotailoring.tracking.activity import activity_of
 from djangotailoring.tracking.charts import activity_chart
 from djangotailoring.tracking.models import Event
+from djangotailoring.tracking.placement import database_of, events_apart, with_related
 
 __all__ = [
     "EventAdmin",
@@ -106,6 +107,19 @@ def _latest_shown(request: HttpRequest, changelist: ChangeList) -> Any:
     return changelist.result_list[0].timestamp
 
 
+SEARCH_USERS = 1000
+
+
+def _users_matching(word: str) -> list[Any]:
+    """Ids of the users whose username contains ``word`` (on the users' database)."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    lookup = {f"{user_model.USERNAME_FIELD}__icontains": word}
+    users = user_model._default_manager.using(database_of(user_model))
+    return list(users.filter(**lookup).order_by("pk").values_list("pk", flat=True)[:SEARCH_USERS])
+
+
 def _object_timeline_url(site: str, content_type_id: int, object_id: Any) -> str:
     return reverse(f"{site}:tracking_event_object_timeline", args=[content_type_id, object_id])
 
@@ -142,8 +156,35 @@ class EventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         from django.contrib.auth import get_user_model
 
+        if events_apart():
+            # Usernames are matched on the users' database (get_search_results).
+            return ("=name", "note")
         username = get_user_model().USERNAME_FIELD
         return ("=name", "note", f"user__{username}")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        if not events_apart() or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        # No join reaches the users' database: each word matches the name, the note, or
+        # the ids of the users (at most SEARCH_USERS of them) whose username contains it.
+        condition = Q()
+        for word in smart_split(search_term):
+            word = unescape_string_literal(word) if word[:1] in {'"', "'"} else word
+            condition &= (
+                Q(name=word) | Q(note__icontains=word) | Q(user_id__in=_users_matching(word))
+            )
+        return queryset.filter(condition), False
+
+    def get_list_select_related(self, request: HttpRequest) -> Any:
+        return () if events_apart() else super().get_list_select_related(request)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if events_apart():
+            return queryset.prefetch_related(*self.list_select_related)
+        return queryset
 
     def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
         if lookup in self.FILTERS_BY_LINK:
@@ -308,7 +349,7 @@ class EventInline(GenericTabularInline):
     limit = 20
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).select_related("user").defer("data")
+        return with_related(super().get_queryset(request), "user").defer("data")
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset: Any = super().get_formset(request, obj, **kwargs)

@@ -22,17 +22,21 @@ class TrackingConfig(AppConfig):
         from djangotailoring.tracking import (
             announcing,
             contextdata,
+            deletedtypes,
             deletedusers,
             denormalizing,
             handlerchecks,
             receivers,
+            routing,
         )
         from djangotailoring.tracking import checks as tracking_checks
 
+        routing.connect()
         announcing.connect()
         receivers.connect()
         contextdata.connect()
         deletedusers.connect()
+        deletedtypes.connect()
         denormalizing.connect()
         if find_spec("celery") is not None:
             from djangotailoring import taskpropagation

@@ -79,7 +79,23 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                 )
             )
     errors.extend(_check_journal())
+    errors.extend(_check_database())
     return errors
+
+
+def _check_database() -> list[CheckMessage]:
+    alias = conf.raw("DATABASE")
+    if alias is None:
+        return []
+    if not isinstance(alias, str) or alias not in settings.DATABASES:
+        return [
+            Error(
+                f"TRACKING_DATABASE is {alias!r}, which is not an alias in DATABASES.",
+                hint=f"One of {sorted(settings.DATABASES)}, or None to leave it to the router.",
+                id="djangotailoring.E008",
+            )
+        ]
+    return []
 
 
 _HANDLER_CLASSES = (

@@ -21,6 +21,7 @@ from django.db.models.signals import pre_delete
 from djangotailoring.sanitizing import json_safe
 from djangotailoring.tracking.jsonkeys import WithKey
 from djangotailoring.tracking.models import Event
+from djangotailoring.tracking.placement import events_apart
 
 __all__ = ["connect", "keep_user_reference", "user_reference"]
 
@@ -38,20 +39,32 @@ def keep_user_reference(sender: type[Model], instance: Model, **kwargs: Any) -> 
     """Write :func:`user_reference` into ``data["user"]`` of the events of ``instance``
     (and clear their ``user``).
 
+    With ``TRACKING_DATABASE`` the events are on another database, which the deletion's
+    transaction does not reach: the ``UPDATE`` runs there once the deletion has committed
+    (a rolled-back deletion leaves the events as they were).
+
     A failure (say, the events table is not migrated) is logged, never raised: it must not
     stop the deletion of the user.
     """
-    using = router.db_for_write(Event)
-    try:
-        # A savepoint, so that a failing UPDATE leaves the deletion's transaction usable.
-        with transaction.atomic(using=using):
-            # The user is cleared in the same UPDATE: Django's SET NULL that follows finds
-            # no row left to rewrite, so each event is written once.
-            Event.objects.using(using).filter(user_id=instance.pk).update(
-                user=None, data=WithKey("data", "user", user_reference(instance))
-            )
-    except Exception:
-        logger.exception("Could not keep the user's reference in their events")
+    pk, reference = instance.pk, user_reference(instance)
+
+    def keep() -> None:
+        using = router.db_for_write(Event)
+        try:
+            # A savepoint, so that a failing UPDATE leaves the deletion's transaction usable.
+            with transaction.atomic(using=using):
+                # The user is cleared in the same UPDATE: Django's SET NULL that follows
+                # finds no row left to rewrite, so each event is written once.
+                Event.objects.using(using).filter(user_id=pk).update(
+                    user=None, data=WithKey("data", "user", reference)
+                )
+        except Exception:
+            logger.exception("Could not keep the user's reference in their events")
+
+    if events_apart():
+        transaction.on_commit(keep, using=kwargs.get("using") or router.db_for_write(sender))
+    else:
+        keep()
 
 
 def connect() -> None:

@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from django.contrib.contenttypes.fields import GenericRelation
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.core.checks import CheckMessage, Error
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
@@ -21,6 +22,7 @@ __all__ = [
     "DenormalizedEventCountField",
     "DenormalizedEventFieldMixin",
     "DenormalizedEventTimestampField",
+    "EventObjectField",
     "EventRelation",
     "ObjectIdField",
     "denormalize_event_data_for_type",
@@ -46,6 +48,53 @@ class ObjectIdField(models.CharField):  # type: ignore[type-arg]
         if isinstance(value, uuid.UUID):
             return str(value) if connection.features.has_native_uuid_field else value.hex
         return super().get_db_prep_value(value, connection, prepared)
+
+
+class EventObjectField(GenericForeignKey):
+    """The ``related_object`` of an Event: a ``GenericForeignKey`` that works across databases.
+
+    Django's own looks the content type and the object up in the database the Event was read
+    from. With ``TRACKING_DATABASE`` that is the events' database, which holds neither: this
+    one looks both up where the router sends them.
+    """
+
+    def get_content_type(
+        self, obj: Any = None, id: Any = None, using: Any = None, model: Any = None
+    ) -> Any:
+        from djangotailoring.tracking.placement import content_types_database
+
+        if obj is None and using is not None:
+            using = content_types_database(using)
+        return super().get_content_type(obj=obj, id=id, using=using, model=model)
+
+    def __get__(self, instance: Any, cls: Any = None) -> Any:
+        from djangotailoring.tracking.placement import events_apart
+
+        if instance is None or not events_apart():
+            return super().__get__(instance, cls)
+        ct_id = getattr(instance, self.model._meta.get_field(self.ct_field).attname, None)
+        pk_val = getattr(instance, self.fk_field)
+        cached = self.get_cached_value(instance, default=None)
+        if cached is None and self.is_cached(instance):
+            return None
+        if cached is not None and ct_id is not None:
+            same_type = ct_id == self.get_content_type(obj=cached).id
+            if same_type and cached._meta.pk.to_python(pk_val) == cached.pk:
+                return cached
+        related = None
+        if ct_id is not None:
+            from django.db import router
+
+            content_type = self.get_content_type(id=ct_id, using=instance._state.db)
+            model = content_type.model_class()
+            if model is not None:
+                using = router.db_for_read(model, instance=instance)
+                try:
+                    related = model._base_manager.using(using).get(pk=pk_val)
+                except ObjectDoesNotExist:
+                    related = None
+        self.set_cached_value(instance, related)
+        return related
 
 
 class EventRelation(GenericRelation):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from djangotailoring.limits import NAME_MAX_LENGTH, NOTE_MAX_LENGTH, OBJECT_ID_MAX_LENGTH
-from djangotailoring.tracking.fields import ObjectIdField
+from djangotailoring.tracking.fields import EventObjectField, ObjectIdField
+from djangotailoring.tracking.placement import links_constrained, links_on_delete
 from djangotailoring.tracking.querysets import EventQuerySet
 
 if TYPE_CHECKING:
@@ -35,7 +35,10 @@ class Event(models.Model):
         null=True,
         blank=True,
         default=None,
-        on_delete=models.SET_NULL,
+        # Beside the users: SET_NULL with a constraint; on TRACKING_DATABASE: neither can
+        # cross databases (see djangotailoring.tracking.placement).
+        on_delete=links_on_delete(),
+        db_constraint=links_constrained(),
         related_name="+",
         # Covered by the (user, name, timestamp) index.
         db_index=False,
@@ -49,7 +52,8 @@ class Event(models.Model):
         null=True,
         blank=True,
         default=None,
-        on_delete=models.SET_NULL,
+        on_delete=links_on_delete(),
+        db_constraint=links_constrained(),
         related_name="+",
         # Covered by the (related_content_type, related_object_id) index.
         db_index=False,
@@ -57,7 +61,7 @@ class Event(models.Model):
     related_object_id = ObjectIdField(
         _("related object id"), max_length=OBJECT_ID_MAX_LENGTH, null=True, blank=True, default=None
     )
-    related_object = GenericForeignKey("related_content_type", "related_object_id")
+    related_object = EventObjectField("related_content_type", "related_object_id")
     data = models.JSONField(_("data"), default=dict, blank=True)
 
     objects: ClassVar[EventQuerySet[Event]] = EventQuerySet.as_manager()  # type: ignore[assignment]

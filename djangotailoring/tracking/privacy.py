@@ -25,10 +25,11 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import connections, models, transaction
 
 from djangotailoring.tracking.eventnames import EventNames
 from djangotailoring.tracking.models import Event
+from djangotailoring.tracking.placement import content_types_database, events_database
 from djangotailoring.tracking.querysets import EventQuerySet
 from djangotailoring.tracking.retention import DEFAULT_BATCH_SIZE, delete_in_batches
 
@@ -51,9 +52,11 @@ def _identifiers(user: models.Model) -> list[str]:
     return sorted((value for value in values if value.strip()), key=len, reverse=True)
 
 
-def events_of_user(user: models.Model, *, using: str = DEFAULT_DB_ALIAS) -> EventQuerySet[Event]:
-    """The events that refer to ``user``: theirs, about them, and failed logins as them."""
-    content_type = ContentType.objects.db_manager(using).get_for_model(user)
+def events_of_user(user: models.Model, *, using: str | None = None) -> EventQuerySet[Event]:
+    """The events that refer to ``user``: theirs, about them, and failed logins as them
+    (on ``using``; default: where Events are)."""
+    using = events_database(using)
+    content_type = ContentType.objects.db_manager(content_types_database(using)).get_for_model(user)
     about = models.Q(related_content_type=content_type, related_object_id=user.pk)
     refers = models.Q(user=user) | about
     get_username = getattr(user, "get_username", None)
@@ -106,7 +109,9 @@ def _anonymise(events: EventQuerySet[Event], user: models.Model, batch_size: int
     identifiers = _identifiers(user)
     scrubber = _Scrubber(identifiers)
     drop = {"user", "username", str(getattr(type(user), "USERNAME_FIELD", "username"))}
-    content_type = ContentType.objects.db_manager(events.db).get_for_model(user)
+    content_type = ContentType.objects.db_manager(content_types_database(events.db)).get_for_model(
+        user
+    )
     # The related id as the column stores it (e.g. a UUID without hyphens on some backends).
     stored_id = Event._meta.get_field("related_object_id").get_db_prep_value(
         user.pk, connections[events.db]
@@ -145,7 +150,7 @@ def forget_user(
     mode: Literal["delete", "anonymise", "anonymize"] = "delete",
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    using: str = DEFAULT_DB_ALIAS,
+    using: str | None = None,
 ) -> int:
     """Delete (``mode="delete"``) or anonymise (``mode="anonymise"``) the events of ``user``.
 

@@ -21,7 +21,11 @@ class EventQuerySet(models.QuerySet[_E]):
 
     def related_to(self, obj: models.Model) -> EventQuerySet[_E]:
         """Events whose ``related_object`` is ``obj`` (an object of another model never matches)."""
-        content_type = ContentType.objects.db_manager(self.db).get_for_model(obj)
+        from djangotailoring.tracking.placement import content_types_database
+
+        content_type = ContentType.objects.db_manager(
+            content_types_database(self.db)
+        ).get_for_model(obj)
         return self.filter(related_content_type=content_type, related_object_id=obj.pk)
 
     def for_user(self, user: Any) -> EventQuerySet[_E]:

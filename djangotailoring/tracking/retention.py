@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import transaction
 
 from djangotailoring.tracking.models import Event
+from djangotailoring.tracking.placement import events_database
 from djangotailoring.tracking.querysets import EventQuerySet
 
 __all__ = ["DEFAULT_BATCH_SIZE", "delete_in_batches", "prunable_events", "prune_events"]
@@ -42,10 +43,11 @@ def prunable_events(
     before: datetime.datetime,
     names: Iterable[str] | None = None,
     *,
-    using: str = DEFAULT_DB_ALIAS,
+    using: str | None = None,
 ) -> EventQuerySet[Event]:
-    """The events older than ``before`` (strictly), only those named ``names`` if given."""
-    events = Event.objects.using(using).filter(timestamp__lt=before)
+    """The events older than ``before`` (strictly), only those named ``names`` if given (on
+    ``using``; default: where Events are)."""
+    events = Event.objects.using(events_database(using)).filter(timestamp__lt=before)
     chosen = sorted(set(names or ()))
     return events.named(*chosen) if chosen else events
 
@@ -55,7 +57,7 @@ def prune_events(
     names: Iterable[str] | None = None,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    using: str = DEFAULT_DB_ALIAS,
+    using: str | None = None,
 ) -> int:
     """Delete the events older than ``before`` (only ``names`` if given); return how many.
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from djangotailoring.tracking.activity import activity_of
 from djangotailoring.tracking.charts import activity_chart
 from djangotailoring.tracking.models import Event
+from djangotailoring.tracking.placement import with_related
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -70,7 +71,7 @@ def _render(
     cursor = Cursor.from_request(request)
     page_query = queryset if cursor is None else cursor.older(queryset)
     rows = list(
-        page_query.select_related("user", "related_content_type")
+        with_related(page_query, "user", "related_content_type")
         .defer("data")
         .order_by("-timestamp", "-id")[: PAGE_SIZE + 1]
     )

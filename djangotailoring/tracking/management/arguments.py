@@ -103,10 +103,14 @@ def parse_moment(text: str) -> Moment:
 def resolve_user(value: str, using: str) -> Any:
     """Return the user whose username (``USERNAME_FIELD``) or primary key is ``value``.
 
-    Raises ``LookupError`` when there is none.
+    ``using`` is the events' database: the user is looked up where users are (the same
+    database unless ``TRACKING_DATABASE`` puts events apart). Raises ``LookupError`` when
+    there is none.
     """
+    from djangotailoring.tracking.placement import users_database
+
     model = get_user_model()
-    manager = model._default_manager.db_manager(using)
+    manager = model._default_manager.db_manager(users_database(using))
     try:
         return manager.get(**{model.USERNAME_FIELD: value})
     except model.DoesNotExist:

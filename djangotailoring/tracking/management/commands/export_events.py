@@ -7,12 +7,13 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
+from itertools import islice
 from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connections
 from django.db.models import Q
 
 from djangotailoring.tracking.management.arguments import (
@@ -23,6 +24,12 @@ from djangotailoring.tracking.management.arguments import (
 )
 from djangotailoring.tracking.management.progress import Progress
 from djangotailoring.tracking.models import Event
+from djangotailoring.tracking.placement import (
+    content_types_database,
+    events_apart,
+    events_database,
+    users_database,
+)
 from djangotailoring.tracking.querysets import EventQuerySet
 
 COLUMNS = (
@@ -42,23 +49,30 @@ FORMATS = ("jsonl", "csv")
 
 def _rows(events: EventQuerySet[Event], chunk_size: int) -> Iterator[tuple[Any, ...]]:
     """The export columns of ``events`` in (timestamp, id) order, fetched chunk by chunk."""
+    username = f"user__{get_user_model().USERNAME_FIELD}"
+    apart = events_apart()
+    columns = ["id", "timestamp", "name", "user_id", username, "note"]
+    if apart:
+        # No join reaches the users' database: usernames are looked up per chunk there.
+        columns.remove(username)
     values = events.order_by("timestamp", "id").values_list(
-        "id",
-        "timestamp",
-        "name",
-        "user_id",
-        f"user__{get_user_model().USERNAME_FIELD}",
-        "note",
-        "related_content_type_id",
-        "related_object_id",
-        "data",
+        *columns, "related_content_type_id", "related_object_id", "data"
     )
     if connections[events.db].vendor != "mysql":
         # A server-side cursor on PostgreSQL; chunked reads of one statement on SQLite.
-        yield from values.iterator(chunk_size=chunk_size)
+        rows: Iterator[tuple[Any, ...]] = values.iterator(chunk_size=chunk_size)
+    else:
+        # MySQL drivers buffer a whole result set in memory: page by keyset instead.
+        rows = keyset_pages(values, chunk_size)
+    if not apart:
+        yield from rows
         return
-    # MySQL drivers buffer a whole result set in memory: page by keyset instead.
-    yield from keyset_pages(values, chunk_size)
+    users = get_user_model()._default_manager.using(users_database(events.db))
+    for chunk in iter(lambda: list(islice(rows, chunk_size)), []):
+        ids = {row[3] for row in chunk} - {None}
+        names = dict(users.filter(pk__in=ids).values_list("pk", username[6:])) if ids else {}
+        for row in chunk:
+            yield (*row[:4], names.get(row[3]), *row[4:])
 
 
 def keyset_pages(values: Any, chunk_size: int) -> Iterator[tuple[Any, ...]]:
@@ -104,12 +118,13 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Only events of this user (username or primary key).")
         parser.add_argument(
             "--database",
-            default=DEFAULT_DB_ALIAS,
-            help=f'The database to read (default "{DEFAULT_DB_ALIAS}").',
+            default=None,
+            help="The database of the events (default: where Events are: TRACKING_DATABASE "
+            "or the router's choice).",
         )
 
     def _events(self, options: dict[str, Any]) -> EventQuerySet[Event]:
-        using: str = options["database"]
+        using = events_database(options["database"])
         events = Event.objects.using(using).all()
         since = as_moment(options["since"], "--since")
         until = as_moment(options["until"], "--until")
@@ -160,7 +175,7 @@ class Command(BaseCommand):
         target: IO[str] | OutputWrapper,
         progress: Progress | None,
     ) -> int:
-        content_types = ContentType.objects.db_manager(events.db)
+        content_types = ContentType.objects.db_manager(content_types_database(events.db))
         labels: dict[int, str] = {}
 
         def label(type_id: int | None) -> str | None:

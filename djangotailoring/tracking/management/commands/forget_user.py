@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS
 
 from djangotailoring.tracking.management.arguments import (
     as_positive_int,
     positive_int,
     resolve_user,
 )
+from djangotailoring.tracking.placement import events_database
 from djangotailoring.tracking.privacy import MODES, events_of_user, forget_user
 from djangotailoring.tracking.retention import DEFAULT_BATCH_SIZE
 
@@ -41,12 +41,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--database",
-            default=DEFAULT_DB_ALIAS,
-            help=f'The database to use (default "{DEFAULT_DB_ALIAS}").',
+            default=None,
+            help="The database of the events (default: where Events are: TRACKING_DATABASE "
+            "or the router's choice).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        using: str = options["database"]
+        using = events_database(options["database"])
         if options["mode"] not in MODES:
             raise CommandError(
                 f"--mode must be one of {', '.join(MODES)}, not {options['mode']!r}."

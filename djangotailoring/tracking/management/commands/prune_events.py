@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from djangotailoring.tracking.management.arguments import (
     positive_int,
 )
 from djangotailoring.tracking.models import Event
+from djangotailoring.tracking.placement import events_database
 from djangotailoring.tracking.querysets import EventQuerySet
 from djangotailoring.tracking.retention import (
     DEFAULT_BATCH_SIZE,
@@ -68,12 +68,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--database",
-            default=DEFAULT_DB_ALIAS,
-            help=f'The database to prune (default "{DEFAULT_DB_ALIAS}").',
+            default=None,
+            help="The database of the events (default: where Events are: TRACKING_DATABASE "
+            "or the router's choice).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        using: str = options["database"]
+        using = events_database(options["database"])
         age = as_age(options["older_than"])
         before = as_moment(options["before"], "--before")
         if age is not None:

@@ -1,0 +1,98 @@
+"""The router that keeps Events on ``TRACKING_DATABASE``, installed by the app itself.
+
+With ``TRACKING_DATABASE`` set, :class:`EventsRouter` goes first in Django's router chain
+(``AppConfig.ready`` puts it there; no ``DATABASE_ROUTERS`` entry is needed). It sends the
+``tracking`` app's reads, writes and migrations to that alias, lets nothing else migrate
+there (unless it is ``default``), allows an Event's links to objects of other databases,
+and sends a user or content type reached *from* an Event where the rest of the chain would
+send it, not to the Event's database. Listing it in ``DATABASE_ROUTERS`` yourself puts it
+where you list it instead. Without the setting it answers nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, router
+from django.db.models import Model
+
+from djangotailoring.conf import conf
+
+__all__ = ["EventsRouter", "install"]
+
+TRACKING_APP = "tracking"
+
+
+def _is_tracking(model: type[Model] | None) -> bool:
+    return model is not None and model._meta.app_label == TRACKING_APP
+
+
+class EventsRouter:
+    """Routes the ``tracking`` app to ``TRACKING_DATABASE`` (see the module docstring)."""
+
+    def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
+        return self._route("db_for_read", model, hints)
+
+    def db_for_write(self, model: type[Model], **hints: Any) -> str | None:
+        return self._route("db_for_write", model, hints)
+
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool | None:
+        if conf.DATABASE is not None and (_is_tracking(type(obj1)) or _is_tracking(type(obj2))):
+            return True
+        return None
+
+    def allow_migrate(
+        self, db: str, app_label: str, model_name: str | None = None, **hints: Any
+    ) -> bool | None:
+        alias = conf.DATABASE
+        if alias is None:
+            return None
+        if app_label == TRACKING_APP:
+            return db == alias
+        if db == alias and alias != DEFAULT_DB_ALIAS:
+            return False
+        return None
+
+    def _route(self, action: str, model: type[Model], hints: dict[str, Any]) -> str | None:
+        alias = conf.DATABASE
+        if alias is None:
+            return None
+        if _is_tracking(model):
+            return alias
+        instance = hints.get("instance")
+        if instance is not None and _is_tracking(type(instance)):
+            # A user or content type of an Event lives where it lives, not beside the Event
+            # (Django's own fallback would look for it in the Event's database).
+            others = {key: value for key, value in hints.items() if key != "instance"}
+            for other in router.routers:
+                if isinstance(other, EventsRouter):
+                    continue
+                chosen = getattr(other, action, None)
+                answer = chosen(model, **others) if chosen is not None else None
+                if answer:
+                    return str(answer)
+            return DEFAULT_DB_ALIAS
+        return None
+
+
+def install(**kwargs: Any) -> None:
+    """Put :class:`EventsRouter` first in Django's router chain when ``TRACKING_DATABASE`` is
+    set and the chain does not hold one yet (also after ``override_settings`` rebuilt it)."""
+    if conf.DATABASE is None:
+        return
+    routers = router.routers
+    if not any(isinstance(each, EventsRouter) for each in routers):
+        routers.insert(0, EventsRouter())
+
+
+def connect() -> None:
+    """Install the router now and whenever the settings that shape the chain change."""
+    from django.core.signals import setting_changed
+
+    install()
+    setting_changed.connect(_settings_changed, dispatch_uid="djangotailoring.tracking.routing")
+
+
+def _settings_changed(setting: str, **kwargs: Any) -> None:
+    if setting in ("DATABASE_ROUTERS", "TRACKING_DATABASE"):
+        install()
