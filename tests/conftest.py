@@ -30,6 +30,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
 def _open_every_database(item: pytest.Item) -> None:
     """With Events on a database of their own, a test that uses the database uses both."""
     cls = getattr(item, "cls", None)
@@ -40,6 +43,8 @@ def _open_every_database(item: pytest.Item) -> None:
         options = dict(marker.kwargs)
         options["databases"] = "__all__"
         item.own_markers.insert(0, pytest.mark.django_db(*marker.args, **options).mark)
+    elif _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        item.own_markers.insert(0, pytest.mark.django_db(databases="__all__").mark)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -46,7 +46,12 @@ def keep_user_reference(sender: type[Model], instance: Model, **kwargs: Any) -> 
     A failure (say, the events table is not migrated) is logged, never raised: it must not
     stop the deletion of the user.
     """
-    pk, reference = instance.pk, user_reference(instance)
+    pk = instance.pk
+    try:
+        reference = user_reference(instance)
+    except Exception:
+        logger.exception("Could not keep the user's reference in their events")
+        return
 
     def keep() -> None:
         using = router.db_for_write(Event)

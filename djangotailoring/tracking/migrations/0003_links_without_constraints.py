@@ -42,5 +42,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(drop_link_constraints, migrations.RunPython.noop, elidable=True),
+        # Not atomic of its own: MySQL/MariaDB cannot run DDL inside a transaction.
+        migrations.RunPython(
+            drop_link_constraints, migrations.RunPython.noop, atomic=False, elidable=True
+        ),
     ]

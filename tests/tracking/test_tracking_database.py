@@ -1,0 +1,74 @@
+"""``TRACKING_DATABASE`` on real separate databases, each layout in a child pytest.
+
+The model's constraints follow the setting at start-up, so each layout runs
+``tests/apart/apart_checks.py`` in a pytest of its own: PostgreSQL for both (two databases,
+between which no join is possible), PostgreSQL with SQLite for events, and PostgreSQL with
+MariaDB for events. A layout whose servers this run cannot reach is skipped, saying why;
+CI reaches them all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.databases import MARIADB, POSTGRES, _unreachable
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYOUTS = {
+    # (the run that starts it, default database, events' database)
+    "postgres+postgres": ("postgresql", "postgres", "postgres"),
+    "postgres+sqlite": ("postgresql", "postgres", "sqlite"),
+    "postgres+mariadb": ("mysql", "postgres", "mariadb"),
+}
+SERVERS = {"postgres": POSTGRES, "mariadb": MARIADB}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_every_feature_with_events_on_their_own_database(layout: str) -> None:
+    run_vendor, app, events = LAYOUTS[layout]
+    vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    if vendor != run_vendor:
+        pytest.skip(f"runs in the {run_vendor} run of the suite (this one is {vendor})")
+    for kind in {app, events} & set(SERVERS):
+        reason = _unreachable(kind, SERVERS[kind])
+        if reason is not None:
+            pytest.skip(reason)
+    env = dict(os.environ)
+    env["DJANGOTAILORING_TEST_DB"] = app
+    env["DJANGOTAILORING_TEST_EVENTS_DB"] = events
+    env["DJANGOTAILORING_TEST_DB_SUFFIX"] = env.get("DJANGOTAILORING_TEST_DB_SUFFIX", "") + "_apart"
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGOTAILORING_SQLITE_TEST_NAME", None)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--no-cov",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "tests/apart/apart_checks.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    summary = re.search(r"(\d+) passed", output)
+    assert summary is not None, output
+    assert int(summary.group(1)) >= 15, output
+    assert "skipped" not in output, output
+    assert "failed" not in output, output
