@@ -27,6 +27,12 @@ def _is_tracking(model: type[Model] | None) -> bool:
     return model is not None and model._meta.app_label == TRACKING_APP
 
 
+def _is_tracking_object(obj: Any) -> bool:
+    # Through _meta, not type(): request.user is a lazy object whose type is not the model.
+    meta = getattr(obj, "_meta", None)
+    return meta is not None and meta.app_label == TRACKING_APP
+
+
 class EventsRouter:
     """Routes the ``tracking`` app to ``TRACKING_DATABASE`` (see the module docstring)."""
 
@@ -37,7 +43,7 @@ class EventsRouter:
         return self._route("db_for_write", model, hints)
 
     def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool | None:
-        if conf.DATABASE is not None and (_is_tracking(type(obj1)) or _is_tracking(type(obj2))):
+        if conf.DATABASE is not None and (_is_tracking_object(obj1) or _is_tracking_object(obj2)):
             return True
         return None
 
@@ -60,7 +66,7 @@ class EventsRouter:
         if _is_tracking(model):
             return alias
         instance = hints.get("instance")
-        if instance is not None and _is_tracking(type(instance)):
+        if instance is not None and _is_tracking_object(instance):
             # A user or content type of an Event lives where it lives, not beside the Event
             # (Django's own fallback would look for it in the Event's database).
             others = {key: value for key, value in hints.items() if key != "instance"}

@@ -317,3 +317,11 @@ def test_migration_0003_drops_constraints_of_a_table_made_with_them() -> None:
         if connection.vendor != "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute("DROP TABLE old_users")
+
+
+def test_page_views_and_events_of_a_request_user(ann: User) -> None:
+    """``request.user`` is a lazy object: the router tells an Event by its ``_meta``."""
+    client = Client()
+    client.force_login(ann)
+    assert client.get(reverse("record")).status_code == 200
+    assert Event.objects.get(name="Recorded").user == ann
