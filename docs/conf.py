@@ -60,6 +60,8 @@ nitpick_ignore = [
     ("py:class", "HttpResponseBase"),
     ("py:class", "HttpResponse"),
     ("py:class", "ModelAdmin"),
+    ("py:class", "Model"),
+    ("py:class", "QuerySet"),
 ]
 
 # Placeholders for parts of the library that are not released yet are visible on purpose.

@@ -103,4 +103,6 @@ def events_database(kind: str) -> dict[str, Any]:
         )
     else:
         config["TEST"]["NAME"] = f"test_djangotailoring_events{SUFFIX}"
+    # A process that a test starts uses the test's events database itself.
+    config["NAME"] = os.environ.get("DJANGOTAILORING_TEST_EVENTS_NAME", config["NAME"])
     return config

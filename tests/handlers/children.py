@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _NAME_VARIABLES = {
@@ -32,6 +33,9 @@ def child_env() -> dict[str, str]:
         PYTHONPATH=ROOT,
     )
     env[variable] = str(connection.settings_dict["NAME"])
+    if getattr(settings, "TRACKING_DATABASE", None) == "events":
+        # Events on a database of their own (TRACKING_DATABASE): the child uses this test's.
+        env["DJANGOTAILORING_TEST_EVENTS_NAME"] = str(connections["events"].settings_dict["NAME"])
     env.pop("COVERAGE_PROCESS_START", None)
     return env
 

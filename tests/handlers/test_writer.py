@@ -225,9 +225,9 @@ def test_row_refused_by_the_database_is_written_without_its_links(
     user = User.objects.create(username="ann")
     real = EventStore._existing_users
 
-    def stale(self: EventStore, wrapper: object, cursor: object, refs: set[object]) -> dict:  # type: ignore[type-arg]
+    def stale(self: EventStore, wrapper: object, refs: set[object]) -> dict:  # type: ignore[type-arg]
         # As if the user had been deleted between the check and the insert.
-        found = real(self, wrapper, cursor, refs)  # type: ignore[arg-type]
+        found = real(self, wrapper, refs)  # type: ignore[arg-type]
         found[424242] = 424242
         return found
 
