@@ -325,3 +325,15 @@ def test_page_views_and_events_of_a_request_user(ann: User) -> None:
     client.force_login(ann)
     assert client.get(reverse("record")).status_code == 200
     assert Event.objects.get(name="Recorded").user == ann
+
+
+@pytest.mark.urls("tests.handover_urls")
+def test_event_handler_finds_a_lazy_request_users_session_on_the_users_database(
+    ann: User, handler: Any
+) -> None:
+    """The writer reads the session and the user where they are, not on the events' side."""
+    client = Client()
+    client.force_login(ann)
+    assert client.get("/logs/").status_code == 200
+    handler.flush(timeout=10)
+    assert Event.objects.get(name="Logged").user == ann
