@@ -50,6 +50,24 @@ class ObjectIdField(models.CharField):  # type: ignore[type-arg]
         return super().get_db_prep_value(value, connection, prepared)
 
 
+def _related_across(field: GenericForeignKey, instance: Any) -> Any:
+    """The related object of ``instance`` (an Event), read where the router sends its model."""
+    from django.db import router
+
+    ct_id = getattr(instance, field.model._meta.get_field(field.ct_field).attname, None)
+    if ct_id is None:
+        return None
+    content_type = field.get_content_type(id=ct_id, using=instance._state.db)
+    model = content_type.model_class()
+    if model is None:
+        return None
+    using = router.db_for_read(model, instance=instance)
+    try:
+        return model._base_manager.using(using).get(pk=getattr(instance, field.fk_field))
+    except ObjectDoesNotExist:
+        return None
+
+
 class EventObjectField(GenericForeignKey):
     """The ``related_object`` of an Event: a ``GenericForeignKey`` that works across databases.
 
@@ -57,6 +75,14 @@ class EventObjectField(GenericForeignKey):
     from. With ``TRACKING_DATABASE`` that is the events' database, which holds neither: this
     one looks both up where the router sends them.
     """
+
+    def contribute_to_class(  # type: ignore[override]  # as GenericForeignKey does
+        self, cls: type[models.Model], name: str, **kwargs: Any
+    ) -> None:
+        super().contribute_to_class(cls, name, **kwargs)
+        if _Descriptor is not None:
+            # Django 6.1 and later read the object through a descriptor of its own.
+            setattr(cls, self.attname, _Descriptor(self))
 
     def get_content_type(
         self, obj: Any = None, id: Any = None, using: Any = None, model: Any = None
@@ -68,33 +94,44 @@ class EventObjectField(GenericForeignKey):
         return super().get_content_type(obj=obj, id=id, using=using, model=model)
 
     def __get__(self, instance: Any, cls: Any = None) -> Any:
+        # Up to Django 6.0, the field is its own descriptor.
         from djangotailoring.tracking.placement import events_apart
 
         if instance is None or not events_apart():
             return super().__get__(instance, cls)
-        ct_id = getattr(instance, self.model._meta.get_field(self.ct_field).attname, None)
         pk_val = getattr(instance, self.fk_field)
         cached = self.get_cached_value(instance, default=None)
         if cached is None and self.is_cached(instance):
             return None
+        ct_id = getattr(instance, self.model._meta.get_field(self.ct_field).attname, None)
         if cached is not None and ct_id is not None:
             same_type = ct_id == self.get_content_type(obj=cached).id
             if same_type and cached._meta.pk.to_python(pk_val) == cached.pk:
                 return cached
-        related = None
-        if ct_id is not None:
-            from django.db import router
-
-            content_type = self.get_content_type(id=ct_id, using=instance._state.db)
-            model = content_type.model_class()
-            if model is not None:
-                using = router.db_for_read(model, instance=instance)
-                try:
-                    related = model._base_manager.using(using).get(pk=pk_val)
-                except ObjectDoesNotExist:
-                    related = None
+        related = _related_across(self, instance)
         self.set_cached_value(instance, related)
         return related
+
+
+try:
+    from django.contrib.contenttypes.fields import GenericForeignKeyDescriptor
+except ImportError:  # Django < 6.1
+    _Descriptor: Any = None
+else:
+
+    class _Descriptor(GenericForeignKeyDescriptor):  # type: ignore[no-redef]
+        """Django 6.1's descriptor, reading the object across databases when apart."""
+
+        def fetch_one(self, instance: Any) -> None:
+            from djangotailoring.tracking.placement import events_apart
+
+            if not events_apart():
+                super().fetch_one(instance)
+                return
+            related = _related_across(self.field, instance)
+            if related is not None:
+                related._state.fetch_mode = instance._state.fetch_mode
+            self.field.set_cached_value(instance, related)
 
 
 class EventRelation(GenericRelation):
