@@ -1,7 +1,7 @@
 """The router that keeps Events on ``TRACKING_DATABASE``, installed by the app itself.
 
-With ``TRACKING_DATABASE`` set, :class:`EventsRouter` goes first in Django's router chain
-(``AppConfig.ready`` puts it there; no ``DATABASE_ROUTERS`` entry is needed). It sends the
+With ``TRACKING_DATABASE`` set, :class:`EventsRouter` answers first, before the routers of
+``DATABASE_ROUTERS`` (``AppConfig.ready`` sets this up; no entry is needed). It sends the
 ``tracking`` app's reads, writes and migrations to that alias, lets nothing else migrate
 there (unless it is ``default``), allows an Event's links to objects of other databases,
 and sends a user or content type reached *from* an Event where the rest of the chain would
@@ -81,18 +81,45 @@ class EventsRouter:
         return None
 
 
+_ACTIONS = ("db_for_read", "db_for_write", "allow_relation", "allow_migrate")
+
+
+def _listed() -> bool:
+    """Whether the project lists an :class:`EventsRouter` in ``DATABASE_ROUTERS`` itself."""
+    return any(isinstance(each, EventsRouter) for each in router.routers)
+
+
 def install(**kwargs: Any) -> None:
-    """Put :class:`EventsRouter` first in Django's router chain when ``TRACKING_DATABASE`` is
-    set and the chain does not hold one yet (also after ``override_settings`` rebuilt it)."""
-    if conf.DATABASE is None:
+    """Make :class:`EventsRouter` answer first in Django's router when ``TRACKING_DATABASE``
+    is set (unless ``DATABASE_ROUTERS`` lists it, which puts it where it is listed).
+
+    Django's router is wrapped, not its list of routers: the list is rebuilt whenever
+    ``DATABASE_ROUTERS`` changes (``override_settings`` in tests), the wrapping stays.
+    """
+    if conf.DATABASE is None or getattr(router, "_djangotailoring_events_first", False):
         return
-    routers = router.routers
-    if not any(isinstance(each, EventsRouter) for each in routers):
-        routers.insert(0, EventsRouter())
+    first = EventsRouter()
+    for action in _ACTIONS:
+        setattr(router, action, _first(first, action, getattr(router, action)))
+    router._djangotailoring_events_first = True  # type: ignore[attr-defined]
+
+
+def _first(first: EventsRouter, action: str, rest: Any) -> Any:
+    ask = getattr(first, action)
+
+    def routed(*args: Any, **hints: Any) -> Any:
+        if not _listed():
+            answer = ask(*args, **hints)
+            if answer is not None:
+                return answer
+        return rest(*args, **hints)
+
+    routed.__name__ = action
+    return routed
 
 
 def connect() -> None:
-    """Install the router now and whenever the settings that shape the chain change."""
+    """Install the router now, and when ``TRACKING_DATABASE`` changes (tests)."""
     from django.core.signals import setting_changed
 
     install()
@@ -100,5 +127,5 @@ def connect() -> None:
 
 
 def _settings_changed(setting: str, **kwargs: Any) -> None:
-    if setting in ("DATABASE_ROUTERS", "TRACKING_DATABASE"):
+    if setting == "TRACKING_DATABASE":
         install()

@@ -337,3 +337,22 @@ def test_event_handler_finds_a_lazy_request_users_session_on_the_users_database(
     assert client.get("/logs/").status_code == 200
     handler.flush(timeout=10)
     assert Event.objects.get(name="Logged").user == ann
+
+
+class _NothingRouter:
+    def db_for_write(self, model: Any, **hints: Any) -> None:
+        return None
+
+
+def test_the_router_stays_first_when_database_routers_change() -> None:
+    """``override_settings(DATABASE_ROUTERS=...)`` rebuilds Django's chain; Events stay put."""
+    from django.test import override_settings
+
+    with override_settings(DATABASE_ROUTERS=[f"{__name__}._NothingRouter"]):
+        assert router.db_for_write(Event) == "events"
+        assert not router.allow_migrate("default", "tracking")
+        created = create_event("DuringOverride")
+        assert created._state.db == "events"
+    assert router.db_for_write(Event) == "events"
+    assert router.allow_migrate("events", "tracking")
+    assert not router.allow_migrate("events", "auth")
