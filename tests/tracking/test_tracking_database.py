@@ -62,6 +62,7 @@ def test_every_feature_with_events_on_their_own_database(
             "no:cacheprovider",
             "-q",
             "tests/apart/apart_checks.py",
+            "tests/apart/apart_plugin_checks.py",
         ],
         cwd=ROOT,
         env=env,
