@@ -5,10 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +15,7 @@ from django.test import AsyncClient, Client, override_settings
 
 from djangotailoring.tracking import EventNames
 from djangotailoring.tracking.models import Event
+from tests.childpytest import assert_all_passed, run_child_pytest
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.auto_urls")]
 
@@ -195,9 +192,6 @@ def test_failing_event_write_never_breaks_login(
     assert record.exc_info is not None
 
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
 def _child_environment() -> dict[str, str]:
     env = dict(os.environ)
     # The child creates its own test database next to this run's, never the same one.
@@ -211,29 +205,8 @@ def _child_environment() -> dict[str, str]:
 @pytest.mark.slow
 def test_custom_user_model_with_email_username_field() -> None:
     """AUTH_USER_MODEL is fixed per process, so the custom-user checks run in a child pytest."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--no-cov",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--ds=tests.settings_customuser",
-            "tests/customuser/login_checks.py",
-        ],
-        cwd=ROOT,
-        env=_child_environment(),
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
+    output = run_child_pytest(
+        ["--ds=tests.settings_customuser", "tests/customuser/login_checks.py"],
+        _child_environment(),
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    summary = re.search(r"(\d+) passed", output)
-    assert summary is not None, output
-    assert int(summary.group(1)) >= 6, output
-    assert "skipped" not in output, output
-    assert "failed" not in output, output
+    assert_all_passed(output, at_least=6)

@@ -10,17 +10,13 @@ CI reaches them all.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from tests.childpytest import ROOT, assert_all_passed, run_child_pytest
 from tests.databases import MARIADB, POSTGRES, _unreachable
 
-ROOT = Path(__file__).resolve().parents[2]
 LAYOUTS = {
     # (the run that starts it, default database, events' database)
     "postgres+postgres": ("postgresql", "postgres", "postgres"),
@@ -52,29 +48,9 @@ def test_every_feature_with_events_on_their_own_database(
     # The child's coverage goes to a data file of its own, which this run's coverage combines
     # with the rest at its end (a data file next to this run's, named .coverage.*).
     env["COVERAGE_FILE"] = str(ROOT / f".coverage.apart-{layout}")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--no-cov" if pytestconfig.getoption("no_cov", default=False) else "--cov-report=",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "tests/apart/apart_checks.py",
-            "tests/apart/apart_plugin_checks.py",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    output = run_child_pytest(
+        ["tests/apart/apart_checks.py", "tests/apart/apart_plugin_checks.py"],
+        env,
+        config=pytestconfig,
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    summary = re.findall(r"^=* ?(\d+ passed[^\n]*) in [\d.]+s", output, re.MULTILINE)
-    assert summary, output
-    assert int(summary[-1].split()[0]) >= 15, output
-    # Nothing skipped, failed or in error.
-    assert not re.search(r"skipped|failed|error|xfail|xpass|deselected", summary[-1]), output
+    assert_all_passed(output, at_least=20)

@@ -100,6 +100,27 @@ def parse_moment(text: str) -> Moment:
     )
 
 
+def add_batch_size_option(parser: Any, default: int, what: str) -> None:
+    """``--batch-size N``: ``what`` (say, "Rows deleted") per transaction; read it with
+    :func:`as_positive_int`."""
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=default,
+        help=f"{what} per transaction (default {default}).",
+    )
+
+
+def add_database_option(parser: Any, what: str = "The database of the events") -> None:
+    """``--database ALIAS``, by default where Events are (``TRACKING_DATABASE`` or the
+    router's choice): read with :func:`~djangotailoring.tracking.placement.events_database`."""
+    parser.add_argument(
+        "--database",
+        default=None,
+        help=f"{what} (default: where Events are: TRACKING_DATABASE or the router's choice).",
+    )
+
+
 def resolve_user(value: str, using: str) -> Any:
     """Return the user whose username (``USERNAME_FIELD``) or primary key is ``value``.
 

@@ -17,6 +17,7 @@ from django.db import connections
 from django.db.models import Q
 
 from djangotailoring.tracking.management.arguments import (
+    add_database_option,
     as_moment,
     as_names,
     parse_moment,
@@ -116,12 +117,7 @@ class Command(BaseCommand):
             help="Only events with this name (repeatable).",
         )
         parser.add_argument("--user", help="Only events of this user (username or primary key).")
-        parser.add_argument(
-            "--database",
-            default=None,
-            help="The database of the events (default: where Events are: TRACKING_DATABASE "
-            "or the router's choice).",
-        )
+        add_database_option(parser)
 
     def _events(self, options: dict[str, Any]) -> EventQuerySet[Event]:
         using = events_database(options["database"])

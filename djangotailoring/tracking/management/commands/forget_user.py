@@ -7,8 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from djangotailoring.tracking.management.arguments import (
+    add_batch_size_option,
+    add_database_option,
     as_positive_int,
-    positive_int,
     resolve_user,
 )
 from djangotailoring.tracking.placement import events_database
@@ -33,18 +34,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Only report how many events would change."
         )
-        parser.add_argument(
-            "--batch-size",
-            type=positive_int,
-            default=DEFAULT_BATCH_SIZE,
-            help=f"Rows changed per transaction (default {DEFAULT_BATCH_SIZE}).",
-        )
-        parser.add_argument(
-            "--database",
-            default=None,
-            help="The database of the events (default: where Events are: TRACKING_DATABASE "
-            "or the router's choice).",
-        )
+        add_batch_size_option(parser, DEFAULT_BATCH_SIZE, "Rows changed")
+        add_database_option(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         using = events_database(options["database"])

@@ -24,7 +24,11 @@ from django.core.management.color import no_style
 from django.db import connections, transaction
 from django.utils.dateparse import parse_datetime
 
-from djangotailoring.tracking.management.arguments import as_positive_int, positive_int
+from djangotailoring.tracking.management.arguments import (
+    add_batch_size_option,
+    add_database_option,
+    as_positive_int,
+)
 from djangotailoring.tracking.models import Event
 from djangotailoring.tracking.placement import (
     content_types_database,
@@ -65,18 +69,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("input", help="The JSON lines file of export_events, or - for stdin.")
-        parser.add_argument(
-            "--batch-size",
-            type=positive_int,
-            default=BATCH_SIZE,
-            help=f"Events per transaction (default {BATCH_SIZE}).",
-        )
-        parser.add_argument(
-            "--database",
-            default=None,
-            help="The database to import into (default: where Events are: TRACKING_DATABASE "
-            "or the router's choice).",
-        )
+        add_batch_size_option(parser, BATCH_SIZE, "Events")
+        add_database_option(parser, "The database to import into")
 
     def handle(self, *args: Any, **options: Any) -> None:
         using = events_database(options["database"])

@@ -9,13 +9,14 @@ from django.db.models import Count
 from django.utils import timezone
 
 from djangotailoring.tracking.management.arguments import (
+    add_batch_size_option,
+    add_database_option,
     as_age,
     as_moment,
     as_names,
     as_positive_int,
     parse_age,
     parse_moment,
-    positive_int,
 )
 from djangotailoring.tracking.models import Event
 from djangotailoring.tracking.placement import events_database
@@ -55,23 +56,13 @@ class Command(BaseCommand):
             metavar="NAME",
             help="Only delete events with this name (repeatable).",
         )
-        parser.add_argument(
-            "--batch-size",
-            type=positive_int,
-            default=DEFAULT_BATCH_SIZE,
-            help=f"Rows deleted per transaction (default {DEFAULT_BATCH_SIZE}).",
-        )
+        add_batch_size_option(parser, DEFAULT_BATCH_SIZE, "Rows deleted")
         parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Only report how many events would be deleted.",
         )
-        parser.add_argument(
-            "--database",
-            default=None,
-            help="The database of the events (default: where Events are: TRACKING_DATABASE "
-            "or the router's choice).",
-        )
+        add_database_option(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         using = events_database(options["database"])

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from djangotailoring.tracking.denormalizing import Follower, followers
-from djangotailoring.tracking.management.arguments import as_positive_int, positive_int
+from djangotailoring.tracking.management.arguments import add_batch_size_option, as_positive_int
 from djangotailoring.tracking.management.progress import Progress
 from djangotailoring.tracking.refreshing import DEFAULT_BATCH_SIZE, refresh_model
 
@@ -44,12 +44,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Only report how many rows would change."
         )
-        parser.add_argument(
-            "--batch-size",
-            type=positive_int,
-            default=DEFAULT_BATCH_SIZE,
-            help=f"Rows recomputed per transaction (default {DEFAULT_BATCH_SIZE}).",
-        )
+        add_batch_size_option(parser, DEFAULT_BATCH_SIZE, "Rows recomputed")
 
     def handle(self, *args: Any, **options: Any) -> None:
         batch_size = as_positive_int(options["batch_size"], "--batch-size")
