@@ -356,3 +356,20 @@ def test_the_router_stays_first_when_database_routers_change() -> None:
     assert router.db_for_write(Event) == "events"
     assert router.allow_migrate("events", "tracking")
     assert not router.allow_migrate("events", "auth")
+
+
+def test_replay_events_writes_a_dead_processs_journal_to_the_events_database(
+    ann: User, tmp_path: Path
+) -> None:
+    from djangotailoring.handlers.journal import Journal, encode_record, journal_folder
+
+    journal = Journal(journal_folder(str(tmp_path), "events"))
+    for number in range(3):
+        record = {"created": 1.0e9, "logger": "app", "level": "INFO", "message": "Replayed"}
+        assert journal.append(encode_record({**record, "user": ann.pk, "n": number}))
+    journal.release()
+    out = io.StringIO()
+    call_command("replay_events", "--journal-dir", str(tmp_path), stdout=out)
+    replayed = Event.objects.named("Replayed")
+    assert replayed.count() == 3
+    assert {event.user for event in replayed} == {ann}
