@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from djangotailoring.tracking import activity as activity_module
 from djangotailoring.tracking import create_events
 from djangotailoring.tracking.activity import WINDOW, activity_of
 from djangotailoring.tracking.models import Event
@@ -71,3 +72,45 @@ def test_counts_only_the_querysets_events() -> None:
     activity = activity_of(Event.objects.named("B"))
     assert activity is not None
     assert activity.total == 1
+
+
+def test_a_busy_window_is_narrowed_to_whole_buckets_of_the_newest_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(activity_module, "BUDGET", 5)
+    day = datetime.timedelta(days=1)
+    # 3 today, 2 yesterday, 4 the day before, 1 a week ago: 10 events in the window.
+    at(*[datetime.timedelta(hours=h) for h in (0, 1, 2)])
+    at(day, day + datetime.timedelta(hours=1))
+    at(*[2 * day + datetime.timedelta(hours=h) for h in range(4)])
+    at(7 * day)
+    activity = activity_of(Event.objects.all())
+    assert activity is not None
+    assert activity.narrowed
+    # The 6th newest event is two days ago: the window starts with the day after it, whole.
+    assert counts(activity) == {datetime.date(2025, 3, 10): 3, datetime.date(2025, 3, 9): 2}
+    assert activity.total == 5
+    assert activity.kind == "day"
+    assert activity.start == datetime.datetime(2025, 3, 9, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+def test_a_window_within_the_budget_is_not_narrowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(activity_module, "BUDGET", 5)
+    at(*[datetime.timedelta(days=d) for d in range(5)])
+    activity = activity_of(Event.objects.all())
+    assert activity is not None
+    assert not activity.narrowed
+    assert activity.total == 5
+
+
+def test_more_events_than_the_budget_in_the_newest_hour_count_that_hour(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(activity_module, "BUDGET", 2)
+    # Five events from 12:00 to 12:04, all in the newest hour.
+    at(*[datetime.timedelta(minutes=-m) for m in range(5)], datetime.timedelta(days=3))
+    activity = activity_of(Event.objects.all())
+    assert activity is not None
+    assert activity.narrowed
+    assert activity.kind == "hour"
+    assert activity.total == 5
