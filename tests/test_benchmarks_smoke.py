@@ -106,3 +106,34 @@ def test_an_unknown_case_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         cli.parse_args(["--cases", "null,nosuchcase"])
     assert exit_info.value.code == 2
     assert "unknown write case(s): nosuchcase" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_postgres_smoke_run_reads_every_plan_through_an_index_or_says_not(
+    postgres_result: dict[str, Any],
+) -> None:
+    assert all(isinstance(case["uses_index"], bool) for case in postgres_result["read"]["cases"])
+    assert postgres_result["read"]["fill_seconds"].keys() == {
+        "copy",
+        "indexes",
+        "foreign_keys",
+        "vacuum_analyze",
+    }
+
+
+@pytest.mark.postgres
+def test_postgres_smoke_run_exports_prunes_and_partitions_the_read_table(
+    postgres_result: dict[str, Any],
+) -> None:
+    table = postgres_result["read"]["table"]
+    assert [run["size"] for run in table["export"]] == [0, 100, 1_000]
+    assert all(run["rows"] == run["expected"] for run in table["export"])
+    prune = table["prune"]
+    assert prune["deleted"] == prune["expected"] == 200
+    assert prune["batches"] == 4
+    assert prune["events_after_refill"] == prune["events_before"]
+    partition = table["partition"]
+    assert partition["relkind"] == "p"
+    assert partition["events_converted"] == partition["events_before"]
+    removed = partition["events_converted"] - partition["events_after_drop"]
+    assert removed == partition["month_events"] > 0
