@@ -4,10 +4,10 @@ After the reads, on the same table:
 
 1. ``export_events`` of the oldest N events for each N of ``export_sizes``, each in a child
    process whose peak resident memory (``ru_maxrss``, from ``wait4``) is its own;
-2. ``prune_events --before`` the oldest ``prune_events`` events, timing every batch's
-   transaction (its locks are held from its first statement until its commit) while a second
-   connection watches ``pg_locks`` for the locks the pruning backend holds on the table;
-   the pruned number of events is then copied back in, so the next step sees the full size;
+2. ``prune_events --before`` the oldest ``prune_events`` events, once per batch size, timing
+   every batch's transaction (its locks are held from its first statement until its commit)
+   while a second connection watches ``pg_locks`` for the locks the pruning backend holds on
+   the table; as many events are then copied back in, so the next step sees the full size;
 3. the partitioning recipe (``docs/recipes/partition_events.py``) converts the table, timing
    each of its statements, and one month is pruned by dropping its partition.
 """
@@ -37,6 +37,7 @@ from benchmarks.seeding import EVENTS_TABLE, Seeded, copy_events
 
 RECIPE = Path(__file__).resolve().parent.parent / "docs" / "recipes" / "partition_events.py"
 LOCK_POLL_SECONDS = 0.002
+LOCK_TARGET_SECONDS = 0.1
 
 
 def _scalar(sql: str, params: list[Any] | None = None) -> Any:
@@ -229,6 +230,8 @@ def prune(
         "batches": len(transactions),
         "longest_transaction_ms": max(transactions, default=0.0) * 1000,
         "median_transaction_ms": _median(transactions) * 1000,
+        "over_target": sum(1 for seconds in transactions if seconds > LOCK_TARGET_SECONDS),
+        "transactions_ms": [seconds * 1000 for seconds in transactions],
         "longest_statement_ms": {
             kind: max(durations) * 1000 for kind, durations in sorted(statements.items())
         },
@@ -325,9 +328,10 @@ def run_table_steps(
     """
     steps: dict[str, Callable[[], Any]] = {
         "export": lambda: export(config["export_sizes"], seeded.events, progress),
-        "prune": lambda: prune(
-            seeded, config["prune_events"], config["prune_batch"], rng, progress
-        ),
+        "prune": lambda: [
+            prune(seeded, config["prune_events"], batch, rng, progress)
+            for batch in config["prune_batches"]
+        ],
         "partition": lambda: partition(progress),
     }
     results: dict[str, Any] = {}

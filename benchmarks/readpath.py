@@ -94,7 +94,7 @@ def captured(call: Callable[[], Any]) -> list[str]:
     return [query["sql"] for query in context.captured_queries]
 
 
-def _events_related_to(seeded: Seeded) -> Callable[[int], str]:
+def _events_related_to(seeded: Seeded, page: int | None = None) -> Callable[[int], str]:
     from benchmarks.benchapp.models import Article
     from djangotailoring.tracking.models import Event
 
@@ -102,11 +102,14 @@ def _events_related_to(seeded: Seeded) -> Callable[[int], str]:
 
     def call(k: int) -> str:
         article = articles[k % len(articles)]
-        found = list(Event.events_related_to(article))
-        expected = seeded.per_article[article.pk]
+        found = list(Event.events_related_to(article)[:page])
+        seeded_count = seeded.per_article[article.pk]
+        expected = seeded_count if page is None else min(page, seeded_count)
         if len(found) != expected:
-            raise ReadCheckError(f"events_related_to: {len(found)} events, seeded {expected}")
-        return f"{expected} events of one article"
+            raise ReadCheckError(f"events_related_to: {len(found)} events, expected {expected}")
+        if page is None:
+            return f"{expected} events of one article"
+        return f"the latest {expected} of {seeded_count} events"
 
     return call
 
@@ -304,6 +307,11 @@ def run_read_path(config: dict[str, Any], progress: Callable[[str], None]) -> di
     target = QUERY_TARGET_MS
     cases = [
         ReadCase("Event.events_related_to(obj)", _events_related_to(seeded), target),
+        ReadCase(
+            f"Event.events_related_to(obj)[:{PAGE_SIZE}]",
+            _events_related_to(seeded, PAGE_SIZE),
+            target,
+        ),
         ReadCase("for_user(u).named(n).latest()", _latest_named(seeded), target),
         ReadCase("LatestEventMixin.latest_event()", _latest_event(seeded, named=False), target),
         ReadCase("LatestEventMixin.latest_event(name)", _latest_event(seeded, named=True), target),

@@ -72,6 +72,7 @@ def test_postgres_smoke_run_stores_every_event_including_copy(
 def test_postgres_smoke_run_checks_every_read_query(postgres_result: dict[str, Any]) -> None:
     assert [case["label"] for case in postgres_result["read"]["cases"] if case["verified"]] == [
         "Event.events_related_to(obj)",
+        "Event.events_related_to(obj)[:50]",
         "for_user(u).named(n).latest()",
         "LatestEventMixin.latest_event()",
         "LatestEventMixin.latest_event(name)",
@@ -128,10 +129,11 @@ def test_postgres_smoke_run_exports_prunes_and_partitions_the_read_table(
     table = postgres_result["read"]["table"]
     assert [run["size"] for run in table["export"]] == [0, 100, 1_000]
     assert all(run["rows"] == run["expected"] for run in table["export"])
-    prune = table["prune"]
-    assert prune["deleted"] == prune["expected"] == 200
-    assert prune["batches"] == 4
-    assert prune["events_after_refill"] == prune["events_before"]
+    assert [prune["batch_size"] for prune in table["prune"]] == [50, 20]
+    for prune, batches in zip(table["prune"], [4, 10], strict=True):
+        assert prune["deleted"] == prune["expected"] == 200
+        assert prune["batches"] == len(prune["transactions_ms"]) == batches
+        assert prune["events_after_refill"] == prune["events_before"]
     partition = table["partition"]
     assert partition["relkind"] == "p"
     assert partition["events_converted"] == partition["events_before"]
