@@ -189,10 +189,21 @@ def transaction_timer(
 
 
 def prune(
-    seeded: Seeded, count: int, batch_size: int, rng: random.Random, progress: Callable[[str], None]
+    seeded: Seeded,
+    count: int,
+    batch: tuple[int, bool],
+    rng: random.Random,
+    progress: Callable[[str], None],
 ) -> dict[str, Any]:
-    """``prune_events`` of the oldest ``count`` events, then copy as many new ones back."""
+    """``prune_events`` of the oldest ``count`` events, then copy as many new ones back.
+
+    ``batch`` is the batch size and whether commits wait for the WAL flush (the server's
+    ``synchronous_commit``) or not (``off`` for this session: what a pruning command could
+    choose, since a batch lost in a crash is pruned again by the next run).
+    """
     from django.core.management import call_command
+
+    batch_size, synchronous = batch
 
     before = nth_oldest(count + 1)
     expected, total = _count('"timestamp" < %s', [before]), _count()
@@ -201,6 +212,9 @@ def prune(
     statements: dict[str, list[float]] = {}
     out = io.StringIO()
     connection.ensure_connection()
+    if not synchronous:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
     with LockWatch(connection.connection.info.backend_pid) as watch:
         started = time.perf_counter()
         with transaction_timer(transactions, statements):
@@ -213,6 +227,8 @@ def prune(
                 stdout=out,
             )
         seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("RESET synchronous_commit")
     after = _count()
     progress(f"copying {total - after:,} events back")
     started = time.perf_counter()
@@ -225,6 +241,7 @@ def prune(
         "expected": expected,
         "deleted": total - after,
         "batch_size": batch_size,
+        "synchronous_commit": synchronous,
         "output": out.getvalue().strip(),
         "seconds": seconds,
         "batches": len(transactions),
@@ -306,10 +323,12 @@ def partition(progress: Callable[[str], None]) -> dict[str, Any]:
 
 
 def _full_month() -> datetime.datetime:
-    """The first month that lies wholly after the oldest event."""
-    oldest = nth_oldest(1)
-    first = oldest.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    """The past month that holds the most events (untimed: one pass over the table)."""
+    return _scalar(  # type: ignore[no-any-return]
+        f"SELECT date_trunc('month', \"timestamp\", 'UTC') AS month FROM {EVENTS_TABLE} "
+        "WHERE \"timestamp\" < date_trunc('month', now(), 'UTC') "
+        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    )
 
 
 def _partitions() -> int:

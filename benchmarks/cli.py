@@ -31,7 +31,7 @@ SMOKE = {
     "read_names": 10,
     "read_repeats": 3,
     "prune_events": 200,
-    "prune_batch": "50,20",
+    "prune_batch": "50,20,50:async",
     "export_events": "100,1000",
 }
 
@@ -72,9 +72,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--prune-batch",
-        default="10000,2000",
-        help="comma-separated prune_events --batch-size values, one prune each "
-        "(default: the command's own default, then a fifth of it)",
+        default="10000,2000,10000:async",
+        help="comma-separated prune_events --batch-size values, one prune each; ':async' "
+        "prunes with synchronous_commit off for the session (default: the command's own "
+        "default, a fifth of it, the default without waiting for the WAL flush)",
     )
     parser.add_argument(
         "--export-events",
@@ -149,7 +150,11 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         "read_repeats": args.read_repeats,
         "table_steps": args.table_steps,
         "prune_events": min(args.prune_events, args.read_events // 10),
-        "prune_batches": [int(size) for size in str(args.prune_batch).split(",") if size],
+        "prune_batches": [
+            (int(size.removesuffix(":async")), not size.endswith(":async"))
+            for size in str(args.prune_batch).split(",")
+            if size
+        ],
         # The bare process (0 events) first, so each peak can be read against it.
         "export_sizes": [0, *(min(size, args.read_events) for size in args.export_sizes)],
         "smoke": args.smoke,

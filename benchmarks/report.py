@@ -318,11 +318,16 @@ def table_targets(name: str, table: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _commit(prune: dict[str, Any]) -> str:
+    return "" if prune["synchronous_commit"] else " (synchronous_commit off)"
+
+
 def _prune_target(name: str, prune: dict[str, Any]) -> dict[str, Any]:
     watched = prune["watched_longest_lock_ms"]
     return _target(
         name,
-        f"prune_events of {prune['deleted']:,} events, --batch-size {prune['batch_size']:,}: "
+        f"prune_events of {prune['deleted']:,} events, --batch-size {prune['batch_size']:,}"
+        f"{_commit(prune)}: "
         f"no batch holds its locks > {PRUNE_LOCK_TARGET_MS} ms",
         prune["longest_transaction_ms"] <= PRUNE_LOCK_TARGET_MS,
         f"longest batch transaction {prune['longest_transaction_ms']:.0f} ms "
@@ -350,7 +355,7 @@ def steps_table(read: dict[str, Any]) -> str:
             rows += [
                 (
                     f"prune_events of {prune['deleted']:,} events, batches of "
-                    f"{prune['batch_size']:,}",
+                    f"{prune['batch_size']:,}{_commit(prune)}",
                     prune["seconds"],
                 ),
                 (
