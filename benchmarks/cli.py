@@ -30,6 +30,9 @@ SMOKE = {
     "read_users": 100,
     "read_names": 10,
     "read_repeats": 3,
+    "prune_events": 200,
+    "prune_batch": "50,20,50:async",
+    "export_events": "100,1000",
 }
 
 
@@ -62,6 +65,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--read-names", type=int, default=100)
     parser.add_argument("--read-repeats", type=int, default=25, help="timed calls per read case")
     parser.add_argument(
+        "--prune-events",
+        type=int,
+        default=1_000_000,
+        help="events prune_events deletes from the read path's table (at most a tenth of it)",
+    )
+    parser.add_argument(
+        "--prune-batch",
+        default="10000,2000,10000:async",
+        help="comma-separated prune_events --batch-size values, one prune each; ':async' "
+        "prunes with synchronous_commit off for the session (default: the command's own "
+        "default, a fifth of it, the default without waiting for the WAL flush)",
+    )
+    parser.add_argument(
+        "--export-events",
+        default="100000,1000000",
+        help="comma-separated sizes of the exports whose peak memory is compared",
+    )
+    parser.add_argument(
+        "--no-table-steps",
+        dest="table_steps",
+        action="store_false",
+        help="skip export, prune and partitioning after the read path",
+    )
+    parser.add_argument(
         "--no-write", dest="write", action="store_false", help="skip the write path"
     )
     parser.add_argument("--no-read", dest="read", action="store_false", help="skip the read path")
@@ -90,6 +117,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.smoke:
         for key, value in SMOKE.items():
             setattr(args, key, value)
+    args.export_sizes = [int(size) for size in str(args.export_events).split(",") if size]
     args.databases = [name.strip() for name in args.db.split(",") if name.strip()]
     unknown = set(args.databases) - {"sqlite", "postgres"}
     if unknown:
@@ -120,6 +148,15 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         "read_users": args.read_users,
         "read_names": args.read_names,
         "read_repeats": args.read_repeats,
+        "table_steps": args.table_steps,
+        "prune_events": min(args.prune_events, args.read_events // 10),
+        "prune_batches": [
+            (int(size.removesuffix(":async")), not size.endswith(":async"))
+            for size in str(args.prune_batch).split(",")
+            if size
+        ],
+        # The bare process (0 events) first, so each peak can be read against it.
+        "export_sizes": [0, *(min(size, args.read_events) for size in args.export_sizes)],
         "smoke": args.smoke,
         "cases": args.case_keys,
     }

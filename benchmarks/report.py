@@ -185,9 +185,22 @@ def write_targets(name: str, vendor: str, write: dict[str, Any]) -> list[dict[st
     ]
 
 
+TABLE_STEPS = ("export", "prune", "partition")
+PRUNE_LOCK_TARGET_MS = 100
+#: The peak memory of the largest export may exceed the smallest's by this factor at most.
+EXPORT_MEMORY_GROWTH = 1.1
+
+
 def read_table(read: dict[str, Any]) -> str:
     """The read path as a Markdown table."""
-    header = ["query", f"median ms ({read['events']:,} events)", "queries", "index used", "checked"]
+    header = [
+        "query",
+        f"median ms ({read['events']:,} events)",
+        "target",
+        "queries",
+        "index used",
+        "checked",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for case in read["cases"]:
         lines.append(
@@ -196,8 +209,9 @@ def read_table(read: dict[str, Any]) -> str:
                 [
                     case["label"],
                     f"{case['median_ms']:.2f}",
+                    f"< {case['target_ms']:.0f} ms" if case.get("target_ms") else "-",
                     str(case["queries"]),
-                    "yes" if not case["seq_scans"] else "NO: " + ", ".join(case["seq_scans"]),
+                    _index_verdict(case),
                     case["verified"],
                 ]
             )
@@ -206,16 +220,22 @@ def read_table(read: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _index_verdict(case: dict[str, Any]) -> str:
+    if case["seq_scans"]:
+        return "NO: " + ", ".join(case["seq_scans"])
+    return "yes" if case["uses_index"] else "NO: a statement reads no index of the table"
+
+
 def read_targets(name: str, read: dict[str, Any]) -> list[dict[str, Any]]:
-    """Judge the read-path targets: indexes used, admin query counts flat."""
+    """Judge the read-path targets: indexes used, medians, admin query counts flat."""
     targets = []
     for case in read["cases"]:
         targets.append(
             _target(
                 name,
-                f"{case['label']}: no Seq Scan on the events table",
-                not case["seq_scans"],
-                "index used" if not case["seq_scans"] else "; ".join(case["seq_scans"]),
+                f"{case['label']}: every plan reads an index, none a Seq Scan of the table",
+                case["uses_index"],
+                _index_verdict(case),
             )
         )
     for case in read["cases"]:
@@ -240,6 +260,126 @@ def read_targets(name: str, read: dict[str, Any]) -> list[dict[str, Any]]:
             )
         )
     return targets
+
+
+def table_checks(name: str, table: dict[str, Any]) -> list[str]:
+    """The row counts of the export, prune and partition steps that did not add up."""
+    failed = [
+        f"{name}: {step} failed: {result['error']}"
+        for step, result in table.items()
+        if isinstance(result, dict) and "error" in result
+    ]
+    if failed or len(table) < len(TABLE_STEPS):
+        return failed or [f"{name}: a step of the large table did not run"]
+    errors = []
+    for run in table["export"]:
+        if run["status"] != 0 or run["rows"] != run["expected"]:
+            errors.append(
+                f"{name}: export_events wrote {run['rows']:,} of {run['expected']:,} events "
+                f"(exit status {run['status']})"
+            )
+    for prune in table["prune"]:
+        if prune["deleted"] != prune["expected"]:
+            errors.append(
+                f"{name}: prune_events deleted {prune['deleted']:,}, not {prune['expected']:,}"
+            )
+        if prune["events_after_refill"] != prune["events_before"]:
+            errors.append(f"{name}: the pruned events were not all copied back")
+    part = table["partition"]
+    if part["relkind"] != "p" or part["events_converted"] != part["events_before"]:
+        errors.append(
+            f"{name}: the recipe left relkind {part['relkind']!r} and "
+            f"{part['events_converted']:,} of {part['events_before']:,} events"
+        )
+    if part["events_converted"] - part["events_after_drop"] != part["month_events"]:
+        errors.append(
+            f"{name}: dropping {part['month']} removed "
+            f"{part['events_converted'] - part['events_after_drop']:,} events, "
+            f"not its {part['month_events']:,}"
+        )
+    return errors
+
+
+def table_targets(name: str, table: dict[str, Any]) -> list[dict[str, Any]]:
+    """Judge prune's locks (each batch size) and the export's memory."""
+    exports = [run for run in table["export"] if run["size"]]
+    smallest, largest = exports[0], exports[-1]
+    bare = table["export"][0]["peak_rss_mib"]
+    return [
+        *(_prune_target(name, prune) for prune in table["prune"]),
+        _target(
+            name,
+            f"export_events at constant memory: peak RSS at {largest['rows']:,} events "
+            f"<= {EXPORT_MEMORY_GROWTH}x that at {smallest['rows']:,}",
+            largest["peak_rss_mib"] <= EXPORT_MEMORY_GROWTH * smallest["peak_rss_mib"],
+            f"{largest['peak_rss_mib']:.0f} MiB vs {smallest['peak_rss_mib']:.0f} MiB "
+            f"(the same command exporting nothing: {bare:.0f} MiB)",
+        ),
+    ]
+
+
+def _commit(prune: dict[str, Any]) -> str:
+    return "" if prune["synchronous_commit"] else " (synchronous_commit off)"
+
+
+def _prune_target(name: str, prune: dict[str, Any]) -> dict[str, Any]:
+    watched = prune["watched_longest_lock_ms"]
+    return _target(
+        name,
+        f"prune_events of {prune['deleted']:,} events, --batch-size {prune['batch_size']:,}"
+        f"{_commit(prune)}: "
+        f"no batch holds its locks > {PRUNE_LOCK_TARGET_MS} ms",
+        prune["longest_transaction_ms"] <= PRUNE_LOCK_TARGET_MS,
+        f"longest batch transaction {prune['longest_transaction_ms']:.0f} ms "
+        f"(median {prune['median_transaction_ms']:.0f} ms; {prune['over_target']} of "
+        f"{prune['batches']} batches over {PRUNE_LOCK_TARGET_MS} ms); seen from pg_locks: "
+        + ", ".join(f"{mode} {held:.0f} ms" for mode, held in watched.items()),
+    )
+
+
+def steps_table(read: dict[str, Any]) -> str:
+    """How long each step of the read path took, as a Markdown table."""
+    rows = [(f"fill: {step}", seconds) for step, seconds in read["fill_seconds"].items()]
+    rows += [(f"read: {case['label']}", case["seconds"]) for case in read["cases"]]
+    table = read.get("table")
+    if table and len(table) == len(TABLE_STEPS) and not any("error" in v for v in table.values()):
+        rows += [
+            (
+                f"export_events of {run['rows']:,} events ({run['peak_rss_mib']:.0f} MiB peak)",
+                run["seconds"],
+            )
+            for run in table["export"]
+        ]
+        part = table["partition"]
+        for prune in table["prune"]:
+            rows += [
+                (
+                    f"prune_events of {prune['deleted']:,} events, batches of "
+                    f"{prune['batch_size']:,}{_commit(prune)}",
+                    prune["seconds"],
+                ),
+                (
+                    f"copy {prune['deleted']:,} events back (indexes in place)",
+                    prune["refill_seconds"],
+                ),
+            ]
+        rows += [
+            (f"partitioning recipe on {part['events_before']:,} events", part["convert_seconds"]),
+            ("ANALYZE of the partitioned table", part["analyze_seconds"]),
+            (
+                f"drop the partition of {part['month']} ({part['month_events']:,} events)",
+                part["drop_seconds"],
+            ),
+        ]
+    lines = ["| step | seconds |", "|---|---|"]
+    lines += [f"| {label} | {seconds:,.2f} |" for label, seconds in rows]
+    if rows and table and "partition" in table and "error" not in table["partition"]:
+        lines += ["", "Slowest statements of the partitioning recipe:", ""]
+        lines += [
+            f"- {statement['seconds']:,.2f} s: `{statement['sql'][:120]}`"
+            for statement in table["partition"]["slowest_statements"]
+        ]
+    return "\n".join(lines)
 
 
 def plans(read: dict[str, Any]) -> str:
@@ -294,9 +434,18 @@ def render(results: dict[str, Any]) -> Summary:
                 "",
                 read_table(read),
                 "",
+                "#### Steps and their times",
+                "",
+                steps_table(read),
+                "",
                 plans(read),
             ]
             summary.targets += read_targets(name, read)
+            if read.get("table"):
+                checks = table_checks(name, read["table"])
+                summary.errors += checks
+                if not checks:
+                    summary.targets += table_targets(name, read["table"])
     out += ["", "## Targets", ""]
     if smoke:
         out.append("(smoke run: sizes too small to judge; every case's rows were verified)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ EVENT_COLUMNS = (
 )
 YEAR_SECONDS = 365 * 24 * 3600
 SAMPLE_PAIRS = 1_000
+EVENTS_TABLE = "tracking_event"
 
 
 @dataclass
@@ -97,10 +99,16 @@ def seed_people(users: int, names: int) -> Seeded:
 
 def seed_events(seeded: Seeded, count: int, rng: random.Random) -> None:
     """Add ``count`` events spread over a year, each with a user, a name and an article."""
+    copy_events(seeded, count, rng)
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {EVENTS_TABLE}")
+
+
+def copy_events(seeded: Seeded, count: int, rng: random.Random) -> None:
+    """``COPY`` ``count`` random events (streamed: no row is kept), counting them in ``seeded``."""
     from django.contrib.contenttypes.models import ContentType
 
     from benchmarks.benchapp.models import Article
-    from djangotailoring.tracking.models import Event
 
     article_type = ContentType.objects.get_for_model(Article).pk
     now = timezone.now()
@@ -120,7 +128,62 @@ def seed_events(seeded: Seeded, count: int, rng: random.Random) -> None:
                 seeded.pairs.append((user, name))
             yield (user, name, moment, "", article_type, str(article), data)
 
-    copy_rows(Event._meta.db_table, EVENT_COLUMNS, rows())
+    copy_rows(EVENTS_TABLE, EVENT_COLUMNS, rows())
     seeded.events += count
+
+
+def fill_events(seeded: Seeded, count: int, rng: random.Random) -> dict[str, float]:
+    """Seed ``count`` events as a bulk load does: without the secondary indexes and foreign
+    keys, then build them again and ``VACUUM ANALYZE``; return the seconds of each step.
+
+    The table ends with exactly the indexes and constraints it had (checked).
+    """
     with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM ANALYZE {Event._meta.db_table}")
+        before = _schema(cursor)
+        foreign_keys, indexes = before
+        for name, _definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {EVENTS_TABLE} DROP CONSTRAINT {name}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    seconds = {}
+    started = time.perf_counter()
+    copy_events(seeded, count, rng)
+    seconds["copy"] = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        # A session setting: sorts for the index builds in memory rather than on disk.
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        started = time.perf_counter()
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        seconds["indexes"] = time.perf_counter() - started
+        started = time.perf_counter()
+        for name, definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {EVENTS_TABLE} ADD CONSTRAINT {name} {definition}")
+        seconds["foreign_keys"] = time.perf_counter() - started
+        cursor.execute("RESET maintenance_work_mem")
+        started = time.perf_counter()
+        cursor.execute(f"VACUUM ANALYZE {EVENTS_TABLE}")
+        seconds["vacuum_analyze"] = time.perf_counter() - started
+        if _schema(cursor) != before:
+            raise RuntimeError("the events table lost an index or a constraint in the fill")
+    return seconds
+
+
+Schema = tuple[list[tuple[str, str]], list[tuple[str, str]]]
+
+
+def _schema(cursor: Any) -> Schema:
+    """The events table's foreign keys and secondary indexes: (name, definition), sorted."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+        [EVENTS_TABLE],
+    )
+    foreign_keys = [tuple(row) for row in cursor.fetchall()]
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u')) ORDER BY indexname",
+        [EVENTS_TABLE, EVENTS_TABLE],
+    )
+    return foreign_keys, [tuple(row) for row in cursor.fetchall()]

@@ -72,6 +72,7 @@ def test_postgres_smoke_run_stores_every_event_including_copy(
 def test_postgres_smoke_run_checks_every_read_query(postgres_result: dict[str, Any]) -> None:
     assert [case["label"] for case in postgres_result["read"]["cases"] if case["verified"]] == [
         "Event.events_related_to(obj)",
+        "Event.events_related_to(obj)[:50]",
         "for_user(u).named(n).latest()",
         "LatestEventMixin.latest_event()",
         "LatestEventMixin.latest_event(name)",
@@ -106,3 +107,39 @@ def test_an_unknown_case_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         cli.parse_args(["--cases", "null,nosuchcase"])
     assert exit_info.value.code == 2
     assert "unknown write case(s): nosuchcase" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_postgres_smoke_run_reads_every_plan_through_an_index_or_says_not(
+    postgres_result: dict[str, Any],
+) -> None:
+    assert all(isinstance(case["uses_index"], bool) for case in postgres_result["read"]["cases"])
+    assert postgres_result["read"]["fill_seconds"].keys() == {
+        "copy",
+        "indexes",
+        "foreign_keys",
+        "vacuum_analyze",
+    }
+
+
+@pytest.mark.postgres
+def test_postgres_smoke_run_exports_prunes_and_partitions_the_read_table(
+    postgres_result: dict[str, Any],
+) -> None:
+    table = postgres_result["read"]["table"]
+    assert [run["size"] for run in table["export"]] == [0, 100, 1_000]
+    assert all(run["rows"] == run["expected"] for run in table["export"])
+    assert [(prune["batch_size"], prune["synchronous_commit"]) for prune in table["prune"]] == [
+        (50, True),
+        (20, True),
+        (50, False),
+    ]
+    for prune, batches in zip(table["prune"], [4, 10, 4], strict=True):
+        assert prune["deleted"] == prune["expected"] == 200
+        assert prune["batches"] == len(prune["transactions_ms"]) == batches
+        assert prune["events_after_refill"] == prune["events_before"]
+    partition = table["partition"]
+    assert partition["relkind"] == "p"
+    assert partition["events_converted"] == partition["events_before"]
+    removed = partition["events_converted"] - partition["events_after_drop"]
+    assert removed == partition["month_events"] > 0
