@@ -246,7 +246,7 @@ class EventHandler(logging.Handler):
                 self._overflow(item)
                 return
         journal = writer.journal
-        if journal is not None and journal.append(encode_record(read(item))):
+        if journal is not None and journal.append(encode_record(item)):
             if writer.waiting:
                 writer.waiting = False
                 self._queue.put(WAKE)
