@@ -47,8 +47,9 @@ def take_into(values: Mapping[str, Any], handed: MutableMapping[str, Any]) -> No
     if _TASK_ID in values:
         handed["task"] = {
             "id": values[_TASK_ID],
-            "name": values[_TASK_NAME],
-            "retries": values[_TASK_RETRIES],
+            # .get(): an extra of the application may be named like one of these.
+            "name": values.get(_TASK_NAME),
+            "retries": values.get(_TASK_RETRIES),
         }
     if _TRACE_ID in values:
-        handed["trace"] = {"trace_id": values[_TRACE_ID], "span_id": values[_SPAN_ID]}
+        handed["trace"] = {"trace_id": values[_TRACE_ID], "span_id": values.get(_SPAN_ID)}

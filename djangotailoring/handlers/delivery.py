@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from djangotailoring.handlers.eventstore import EventStore, Rejected, Unavailable
+from djangotailoring.handlers.handover import read
 from djangotailoring.handlers.journal import Journal, claim_dead_journals, journal_folder
 from djangotailoring.handlers.preparing import PreparedEvent, prepare
 from djangotailoring.handlers.sessionusers import SessionUsers
@@ -465,7 +466,7 @@ class Delivery:
                 events = []
                 for record in records:
                     try:
-                        events.append(prepare(record, sessions))
+                        events.append(prepare(read(record), sessions))
                     except Exception as error:
                         self.counters.add(dropped=1)
                         report_drop(1, f"a journal record could not be prepared ({error!r})")

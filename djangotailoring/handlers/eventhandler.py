@@ -10,7 +10,7 @@ from typing import Any
 from djangotailoring.handlers import lifecycle
 from djangotailoring.handlers.delivery import Batch, Delivery, internal_logger, new_batch_id
 from djangotailoring.handlers.eventstore import EventStore
-from djangotailoring.handlers.guard import REFUSED_LOGGERS, in_writer, refused
+from djangotailoring.handlers.guard import in_writer, refused_logger
 from djangotailoring.handlers.handover import HandedOver, hand_over, read
 from djangotailoring.handlers.journal import (
     FSYNC_BATCH,
@@ -246,7 +246,7 @@ class EventHandler(logging.Handler):
                 self._overflow(item)
                 return
         journal = writer.journal
-        if journal is not None and journal.append(encode_record(read(item))):
+        if journal is not None and journal.append(encode_record(item)):
             if writer.waiting:
                 writer.waiting = False
                 self._queue.put(WAKE)
@@ -263,10 +263,7 @@ class EventHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Hand ``record`` over to be persisted (never raises, never changes the record)."""
         try:
-            if getattr(in_writer, "active", False):
-                return
-            name = record.name
-            if name.startswith(REFUSED_LOGGERS) and refused(name):
+            if in_writer.active or refused_logger(record.name):
                 return
             self.enqueue(self.prepare(record))
         except Exception:

@@ -11,10 +11,20 @@ import threading
 
 from djangotailoring.limits import EVENTS_LOGGER_NAME, HANDLER_LOGGER_NAME
 
-__all__ = ["REFUSED_LOGGERS", "in_writer", "refused"]
+__all__ = ["REFUSED_LOGGERS", "in_writer", "refused", "refused_logger"]
 
-in_writer = threading.local()
+
+class _InWriter(threading.local):
+    # A class default: reading the flag in a thread that never set it finds this instead of
+    # raising (and catching) an AttributeError on every log call.
+    active = False
+
+
+in_writer = _InWriter()
 REFUSED_LOGGERS = (EVENTS_LOGGER_NAME, HANDLER_LOGGER_NAME)
+# Most programs log under a few dozen names: remember each verdict, within a bound.
+_VERDICTS_MAX = 1024
+_verdicts: dict[str, bool] = {}
 
 
 def refused(name: str) -> bool:
@@ -22,3 +32,17 @@ def refused(name: str) -> bool:
     if not name.startswith(REFUSED_LOGGERS):
         return False
     return any(name == logger or name.startswith(logger + ".") for logger in REFUSED_LOGGERS)
+
+
+def refused_logger(name: object) -> bool:
+    """:func:`refused` for a record's ``name``, remembered per name (a name that is not a
+    string is nobody's)."""
+    if type(name) is not str:
+        return False
+    verdict = _verdicts.get(name)
+    if verdict is None:
+        verdict = refused(name)
+        if len(_verdicts) >= _VERDICTS_MAX:
+            _verdicts.clear()
+        _verdicts[name] = verdict
+    return verdict

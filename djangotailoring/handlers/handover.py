@@ -391,7 +391,30 @@ def _from_event_dict(
     return _text(event_dict["event"]), exception
 
 
+def _from_json(key: str, value: Any) -> Any:
+    """A ``user``, ``related_object`` or ``request`` reference as it was before a journal
+    wrote it as JSON (where tuples become lists)."""
+    if type(value) is not list:
+        return value
+    if key == "user" and len(value) == 2:
+        return UserRef(*value)
+    if key == "related_object" and len(value) == 2:
+        link = value[0]
+        return RelatedRef(tuple(link) if type(link) is list else link, value[1])
+    if (
+        key == "request"
+        and len(value) == 3
+        and type(value[0]) is dict
+        and value[0].keys() == set(_CONTEXT_KEYS)
+    ):
+        return RequestRef(*value)
+    return value
+
+
 def _take_event_keys(extras: dict[str, Any], handed: HandedRecord) -> Any:
+    for key in ("user", "related_object", "request"):
+        if key in extras:
+            extras[key] = _from_json(key, extras[key])
     if "event_name" in extras:
         handed["event_name"] = _text(extras.pop("event_name"))
     note = extras.pop("note", None)
@@ -433,6 +456,9 @@ def _extras(values: HandedOver, ignored: frozenset[str]) -> dict[str, Any]:
 
 def read(values: HandedOver) -> HandedRecord:
     """The :class:`HandedRecord` of what :func:`hand_over` handed over (in the writer)."""
+    if "msg" not in values:
+        # A journal line from before hand-overs were journaled as they are: read already.
+        return values  # type: ignore[return-value]
     msg = values["msg"]
     structlog_record = type(msg) is dict and is_event_dict(msg, values["args"])
     ignored = _IGNORED_WITH_EVENT_DICT if structlog_record else _IGNORED

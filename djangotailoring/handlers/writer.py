@@ -338,7 +338,7 @@ class BackgroundWriter:
         assert self.journal is not None
         self.journal.sync_if_due()
 
-    def _take(self, items: list[Any], *, journaled: bool = False) -> None:
+    def _take(self, items: list[Any]) -> None:
         """Prepare queued items (or records read from the journal) into the open batch."""
         events = []
         sessions = self._sessions
@@ -346,9 +346,7 @@ class BackgroundWriter:
         for item in items:
             tick()
             try:
-                events.append(
-                    prepare(item, sessions) if journaled else prepare_item(item, sessions)
-                )
+                events.append(prepare_item(item, sessions))
             except Exception as error:
                 # One bad record must not stop the writer.
                 self.delivery.counters.add(dropped=1)
@@ -360,7 +358,7 @@ class BackgroundWriter:
     def _take_journaled(self, taken: list[tuple[int, Any]]) -> None:
         """Prepare records read from the journal; the open batch covers their seqs."""
         first, last = taken[0][0], taken[-1][0]
-        self._take([record for _, record in taken], journaled=True)
+        self._take([record for _, record in taken])
         if self._open_first is None:
             self._open_first = first
         self._open_last = last

@@ -72,3 +72,13 @@ def test_event_logged_in_a_span_keeps_the_exported_span_ids(
     handler.flush()
     [event] = Event.objects.all()
     assert event.data["trace"] == exported_ids(exporter)
+
+
+def test_extras_named_like_the_carried_keys_do_not_break_the_record(
+    event_handler: HandlerFactory,
+) -> None:
+    handler = event_handler()
+    logger.info("OddExtras", extra={"\x00task_id": "mine", "\x00trace_id": "also mine"})
+    handler.flush()
+    assert Event.objects.filter(name="OddExtras").count() == 1
+    assert handler.stats.dropped == 0
