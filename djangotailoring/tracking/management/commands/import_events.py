@@ -52,7 +52,10 @@ def parse_line(line: str, number: int) -> dict[str, Any]:
         raise ValueError(f"line {number} is not an exported event (needs {', '.join(REQUIRED)})")
     if not isinstance(row["id"], int) or isinstance(row["id"], bool) or row["id"] < 1:
         raise ValueError(f"line {number}: id must be a positive integer, not {row['id']!r}")
-    moment = parse_datetime(str(row["timestamp"]))
+    try:
+        moment = parse_datetime(str(row["timestamp"]))
+    except ValueError:  # well formed, but not a real moment (a 13th month)
+        moment = None
     if moment is None:
         raise ValueError(f"line {number}: timestamp {row['timestamp']!r} is not ISO 8601")
     row["timestamp"] = moment
