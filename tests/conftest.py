@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import connection
 from hypothesis import settings as hypothesis_settings
 
+from djangotailoring.testing.fixtures import _with_database
+
 # CI explores the same examples on every run, so a red build always reproduces; locally
 # hypothesis keeps searching new ones.
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -38,13 +40,10 @@ def _open_every_database(item: pytest.Item) -> None:
     cls = getattr(item, "cls", None)
     if cls is not None and hasattr(cls, "databases"):
         cls.databases = "__all__"
-    marker = item.get_closest_marker("django_db")
-    if marker is not None:
-        options = dict(marker.kwargs)
-        options["databases"] = "__all__"
-        item.own_markers.insert(0, pytest.mark.django_db(*marker.args, **options).mark)
-    elif _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
-        item.own_markers.insert(0, pytest.mark.django_db(databases="__all__").mark)
+    uses_database = item.get_closest_marker("django_db") is not None
+    if uses_database or _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        # The plugin's own way of opening the events' database for a test (captured_events).
+        _with_database(item, settings.TRACKING_DATABASE)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
