@@ -46,6 +46,24 @@ def chromium(width: int, height: int = 900) -> Iterator[Any]:
         driver.quit()
 
 
+def follow(driver: Any, element: Any, timeout: float = 60) -> None:
+    """Click ``element`` and wait until the page it leads to has loaded.
+
+    A click returns as soon as the browser has the event, not when the next page is there:
+    reading the page straight after it reads the old one, or finds nothing, whenever the
+    server is slow to answer (a login's password hashing on a loaded machine).
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    waiting = WebDriverWait(driver, timeout)
+    waiting.until(expected_conditions.staleness_of(page))
+    waiting.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def fits(driver: Any) -> bool:
     """Whether the page has no sideways scrolling, nor any code block that scrolls."""
     return bool(

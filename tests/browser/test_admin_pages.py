@@ -24,7 +24,7 @@ from django.contrib.auth.models import User
 
 from djangotailoring.tracking import create_events
 from djangotailoring.tracking.models import Event
-from tests.browser.chromium import chromium, fits
+from tests.browser.chromium import chromium, fits, follow
 from tests.testapp.models import IntTarget
 
 PASSWORD = "browser-test-password"
@@ -119,7 +119,7 @@ def test_admin_pages_show_the_right_counts_and_fit_1280px(
     browser.get(f"{admin_server}/admin/login/")
     browser.find_element(By.NAME, "username").send_keys("admin")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
     browser.find_element(By.ID, "user-tools")
     logged_in = Counter(event.timestamp.date() for event in Event.objects.all())
 
@@ -135,7 +135,7 @@ def test_admin_pages_show_the_right_counts_and_fit_1280px(
     browser.get(f"{admin_server}/admin/testapp/inttarget/{study.pk}/change/")
     assert fits(browser)
     shoot(browser, screenshots, "admin-object-inline", height=900)
-    browser.find_element(By.LINK_TEXT, "Timeline").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Timeline"))
     study_events = Event.objects.related_to(study)
     assert len(browser.find_elements(By.CSS_SELECTOR, ".tracking-event")) == study_events.count()
     assert chart_counts(browser) == dict(Counter(e.timestamp.date() for e in study_events))
@@ -143,7 +143,7 @@ def test_admin_pages_show_the_right_counts_and_fit_1280px(
     shoot(browser, screenshots, "admin-object-timeline")
 
     browser.get(f"{admin_server}/admin/tracking/event/")
-    browser.find_element(By.LINK_TEXT, "alice").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "alice"))
     alices = Event.objects.for_user(alice)
     assert "Timeline of user" in browser.title or "alice" in browser.page_source
     assert len(browser.find_elements(By.CSS_SELECTOR, ".tracking-event")) == alices.count()
