@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from djangotailoring.limits import NAME_MAX_LENGTH, NOTE_MAX_LENGTH, OBJECT_ID_MAX_LENGTH
+from djangotailoring.tracking.eventdata import EventDataField
 from djangotailoring.tracking.fields import EventObjectField, ObjectIdField
+from djangotailoring.tracking.loading import load_instance
 from djangotailoring.tracking.placement import links_constrained, links_on_delete
 from djangotailoring.tracking.querysets import EventQuerySet
 
@@ -62,7 +64,7 @@ class Event(models.Model):
         _("related object id"), max_length=OBJECT_ID_MAX_LENGTH, null=True, blank=True, default=None
     )
     related_object = EventObjectField("related_content_type", "related_object_id")
-    data = models.JSONField(_("data"), default=dict, blank=True)
+    data = EventDataField(_("data"), default=dict, blank=True)
 
     objects: ClassVar[EventQuerySet[Event]] = EventQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -86,6 +88,16 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Any, values: Any, *, fetch_mode: Any = None
+    ) -> Event:
+        """Django's ``from_db``, without ``__init__`` when nothing can tell (see ``loading``).
+
+        ``fetch_mode`` is Django 6.1's (``QuerySet.fetch_mode()``), passed on as given.
+        """
+        return load_instance(cls, db, field_names, values, super().from_db, fetch_mode)
 
     @classmethod
     def events_related_to(cls, related_object: models.Model) -> EventQuerySet[Event]:
