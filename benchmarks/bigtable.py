@@ -15,9 +15,11 @@ After the reads, on the same table:
 from __future__ import annotations
 
 import datetime
+import gc
 import io
 import os
 import random
+import re
 import runpy
 import subprocess
 import sys
@@ -164,52 +166,86 @@ class LockWatch:
 
 @contextmanager
 def transaction_timer(
-    transactions: list[float], statements: dict[str, list[float]]
+    transactions: list[float],
+    statements: dict[str, list[float]],
+    commits: list[float] | None = None,
 ) -> Iterator[None]:
-    """Time each transaction from its first statement until its commit, and each statement
-    by its first word (``SELECT``, ``DELETE``)."""
+    """Time each committed transaction from its first statement until its commit, each
+    statement by its first word (``SELECT``, ``DELETE``, ``SET``; a statement cancelled at
+    the lock budget too), and (into ``commits``) the time from a transaction's last
+    statement until its commit had returned."""
     opened: list[float] = []
+    last_end: list[float] = [0.0]
 
     def committed() -> None:
-        transactions.append(time.perf_counter() - opened.pop())
+        now = time.perf_counter()
+        transactions.append(now - opened.pop())
+        if commits is not None:
+            commits.append(now - last_end[0])
 
     def timed(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
-        if connection.in_atomic_block and not opened:
-            opened.append(started)
+        # A transaction's first statement: ``committed`` is not waiting for its commit yet
+        # (a rolled-back transaction, a batch cancelled at the lock budget, drops it).
+        if connection.in_atomic_block and not any(
+            entry[1] is committed for entry in connection.run_on_commit
+        ):
+            opened[:] = [started]
             transaction.on_commit(committed)
         try:
             return execute(sql, params, many, context)
         finally:
+            last_end[0] = time.perf_counter()
             kind = sql.split(None, 1)[0].upper()
-            statements.setdefault(kind, []).append(time.perf_counter() - started)
+            statements.setdefault(kind, []).append(last_end[0] - started)
 
     with connection.execute_wrapper(timed):
         yield
 
 
+@contextmanager
+def gc_pauses(pauses: list[tuple[int, float]]) -> Iterator[None]:
+    """Record every collection of this process's garbage collector as (generation, seconds)."""
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            pauses.append((info["generation"], time.perf_counter() - started.pop()))
+
+    gc.callbacks.append(callback)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(callback)
+
+
 def prune(
     seeded: Seeded,
     count: int,
-    batch: tuple[int, bool],
+    batch: tuple[int, bool, bool],
     rng: random.Random,
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
     """``prune_events`` of the oldest ``count`` events, then copy as many new ones back.
 
-    ``batch`` is the batch size and whether commits wait for the WAL flush (the server's
-    ``synchronous_commit``) or not (``off`` for this session: what a pruning command could
-    choose, since a batch lost in a crash is pruned again by the next run).
+    ``batch`` is the batch size, whether commits wait for the WAL flush (the server's
+    ``synchronous_commit``) or not (``off`` for this session), and whether the command keeps
+    to its lock budget (its default) or not (``--lock-budget 0``: fixed batches, no
+    statement timeout, as the command was before it had a budget).
     """
     from django.core.management import call_command
 
-    batch_size, synchronous = batch
+    batch_size, synchronous, budgeted = batch
 
     before = nth_oldest(count + 1)
     expected, total = _count('"timestamp" < %s', [before]), _count()
     progress(f"prune_events of {expected:,} of {total:,} events")
     transactions: list[float] = []
     statements: dict[str, list[float]] = {}
+    commits: list[float] = []
+    pauses: list[tuple[int, float]] = []
     out = io.StringIO()
     connection.ensure_connection()
     if not synchronous:
@@ -217,13 +253,14 @@ def prune(
             cursor.execute("SET synchronous_commit = off")
     with LockWatch(connection.connection.info.backend_pid) as watch:
         started = time.perf_counter()
-        with transaction_timer(transactions, statements):
+        with transaction_timer(transactions, statements, commits), gc_pauses(pauses):
             call_command(
                 "prune_events",
                 "--before",
                 before.isoformat(),
                 "--batch-size",
                 str(batch_size),
+                *(() if budgeted else ("--lock-budget", "0")),
                 stdout=out,
             )
         seconds = time.perf_counter() - started
@@ -242,6 +279,8 @@ def prune(
         "deleted": total - after,
         "batch_size": batch_size,
         "synchronous_commit": synchronous,
+        "lock_budget": budgeted,
+        "cancelled_batches": _cancelled(out.getvalue()),
         "output": out.getvalue().strip(),
         "seconds": seconds,
         "batches": len(transactions),
@@ -256,9 +295,20 @@ def prune(
             mode: held * 1000 for mode, held in sorted(watch.longest.items())
         },
         "watch_polls": watch.polls,
+        "longest_commit_ms": max(commits, default=0.0) * 1000,
+        "commits_ms": [seconds * 1000 for seconds in commits],
+        "gc_collections": len(pauses),
+        "longest_gc_pause_ms": max((seconds for _, seconds in pauses), default=0.0) * 1000,
+        "full_collections": sum(1 for generation, _ in pauses if generation == 2),
         "refill_seconds": refill,
         "events_after_refill": _count(),
     }
+
+
+def _cancelled(output: str) -> int:
+    """How many batches the command says went over its lock budget."""
+    found = re.search(r"(\d+) batch\(es\) went over", output)
+    return int(found.group(1)) if found else 0
 
 
 def _median(values: list[float]) -> float:

@@ -31,7 +31,7 @@ SMOKE = {
     "read_names": 10,
     "read_repeats": 3,
     "prune_events": 200,
-    "prune_batch": "50,20,50:async",
+    "prune_batch": "50,20,50:nobudget",
     "export_events": "100,1000",
 }
 
@@ -72,10 +72,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--prune-batch",
-        default="10000,2000,10000:async",
+        default="10000,2000,10000:nobudget",
         help="comma-separated prune_events --batch-size values, one prune each; ':async' "
-        "prunes with synchronous_commit off for the session (default: the command's own "
-        "default, a fifth of it, the default without waiting for the WAL flush)",
+        "prunes with synchronous_commit off for the session, ':nobudget' with --lock-budget 0 "
+        "(fixed batches, no statement timeout: the command before its lock budget) "
+        "(default: the command's own default, a fifth of it, the default without a budget)",
     )
     parser.add_argument(
         "--export-events",
@@ -150,11 +151,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         "read_repeats": args.read_repeats,
         "table_steps": args.table_steps,
         "prune_events": min(args.prune_events, args.read_events // 10),
-        "prune_batches": [
-            (int(size.removesuffix(":async")), not size.endswith(":async"))
-            for size in str(args.prune_batch).split(",")
-            if size
-        ],
+        "prune_batches": [_prune_batch(spec) for spec in str(args.prune_batch).split(",") if spec],
         # The bare process (0 events) first, so each peak can be read against it.
         "export_sizes": [0, *(min(size, args.read_events) for size in args.export_sizes)],
         "smoke": args.smoke,
@@ -208,6 +205,21 @@ def add_postgres_options(parser: argparse.ArgumentParser, database: str) -> None
     parser.add_argument("--pg-user", default=PostgresServer.user)
 
 
+def _prune_batch(spec: str) -> tuple[int, bool, bool]:
+    """``10000``, ``10000:async``, ``10000:nobudget``: (batch size, synchronous commit, lock
+    budget)."""
+    size, *flags = spec.split(":")
+    unknown = set(flags) - {"async", "nobudget"}
+    if unknown:
+        raise SystemExit(f"--prune-batch: unknown flag(s) {', '.join(sorted(unknown))} in {spec!r}")
+    return int(size), "async" not in flags, "nobudget" not in flags
+
+
+def _write_json(path: str, results: dict[str, Any]) -> None:
+    with open(path, "w", encoding="utf-8") as stream:
+        json.dump(results, stream, indent=2, default=str)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     missing = missing_peers()
@@ -220,12 +232,13 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     results = {"machine": machine(), "config": _config(args), "databases": []}
     results["databases"] = [run_database(args, name) for name in args.databases]
+    if args.json:  # first, so that a long run's measurements outlive a failing report
+        _write_json(args.json, results)
     summary = report.render(results)
     print(summary.text)
     if args.json:
         results["targets"] = summary.targets
-        with open(args.json, "w", encoding="utf-8") as stream:
-            json.dump(results, stream, indent=2, default=str)
+        _write_json(args.json, results)
     if summary.errors:
         return 1
     if args.fail_on_target and any(not target["passed"] for target in summary.targets):

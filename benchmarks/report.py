@@ -302,11 +302,14 @@ def table_checks(name: str, table: dict[str, Any]) -> list[str]:
 
 def table_targets(name: str, table: dict[str, Any]) -> list[dict[str, Any]]:
     """Judge prune's locks (each batch size) and the export's memory."""
+    prunes = [_prune_target(name, prune) for prune in table["prune"]]
     exports = [run for run in table["export"] if run["size"]]
+    if len(exports) < 2:  # constant memory needs two sizes of export to compare
+        return prunes
     smallest, largest = exports[0], exports[-1]
     bare = table["export"][0]["peak_rss_mib"]
     return [
-        *(_prune_target(name, prune) for prune in table["prune"]),
+        *prunes,
         _target(
             name,
             f"export_events at constant memory: peak RSS at {largest['rows']:,} events "
@@ -319,7 +322,10 @@ def table_targets(name: str, table: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _commit(prune: dict[str, Any]) -> str:
-    return "" if prune["synchronous_commit"] else " (synchronous_commit off)"
+    how = [] if prune["synchronous_commit"] else ["synchronous_commit off"]
+    if not prune.get("lock_budget", True):
+        how.append("--lock-budget 0")
+    return f" ({', '.join(how)})" if how else ""
 
 
 def _prune_target(name: str, prune: dict[str, Any]) -> dict[str, Any]:
@@ -332,7 +338,9 @@ def _prune_target(name: str, prune: dict[str, Any]) -> dict[str, Any]:
         prune["longest_transaction_ms"] <= PRUNE_LOCK_TARGET_MS,
         f"longest batch transaction {prune['longest_transaction_ms']:.0f} ms "
         f"(median {prune['median_transaction_ms']:.0f} ms; {prune['over_target']} of "
-        f"{prune['batches']} batches over {PRUNE_LOCK_TARGET_MS} ms); seen from pg_locks: "
+        f"{prune['batches']} batches over {PRUNE_LOCK_TARGET_MS} ms; "
+        f"{prune.get('cancelled_batches', 0)} cancelled at the budget and retried; longest "
+        f"DELETE {prune['longest_statement_ms'].get('DELETE', 0.0):.0f} ms); seen from pg_locks: "
         + ", ".join(f"{mode} {held:.0f} ms" for mode, held in watched.items()),
     )
 

@@ -129,14 +129,18 @@ def test_postgres_smoke_run_exports_prunes_and_partitions_the_read_table(
     table = postgres_result["read"]["table"]
     assert [run["size"] for run in table["export"]] == [0, 100, 1_000]
     assert all(run["rows"] == run["expected"] for run in table["export"])
-    assert [(prune["batch_size"], prune["synchronous_commit"]) for prune in table["prune"]] == [
+    assert [(prune["batch_size"], prune["lock_budget"]) for prune in table["prune"]] == [
         (50, True),
         (20, True),
         (50, False),
     ]
     for prune, batches in zip(table["prune"], [4, 10, 4], strict=True):
         assert prune["deleted"] == prune["expected"] == 200
-        assert prune["batches"] == len(prune["transactions_ms"]) == batches
+        assert prune["batches"] == len(prune["transactions_ms"])
+        if prune["lock_budget"]:  # a slow batch on a busy machine makes the next smaller
+            assert prune["batches"] >= batches
+        else:
+            assert prune["batches"] == batches
         assert prune["events_after_refill"] == prune["events_before"]
     partition = table["partition"]
     assert partition["relkind"] == "p"

@@ -168,6 +168,5 @@ def forget_user(
         raise ValueError("user is not saved (it has no primary key).")
     events = events_of_user(user, using=using)
     if mode == "delete":
-        deleted, _ = delete_in_batches(events, batch_size)
-        return deleted
+        return delete_in_batches(events, batch_size).deleted
     return _anonymise(events, user, batch_size)

@@ -24,7 +24,9 @@ __all__ = [
     "as_age",
     "as_moment",
     "as_names",
+    "as_non_negative_int",
     "as_positive_int",
+    "non_negative_int",
     "parse_age",
     "parse_moment",
     "positive_int",
@@ -46,15 +48,24 @@ def parse_age(text: str) -> datetime.timedelta:
     return datetime.timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
 
 
-def positive_int(text: str) -> int:
-    """Parse a whole number of at least 1."""
+def _whole_number(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1.")
+        value = least - 1
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least {least}.")
     return value
+
+
+def positive_int(text: str) -> int:
+    """Parse a whole number of at least 1."""
+    return _whole_number(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """Parse a whole number of at least 0."""
+    return _whole_number(text, 0)
 
 
 class Moment:
@@ -179,6 +190,13 @@ def as_positive_int(value: object, option: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
         return value
     return _parsed(str(value), positive_int, option)  # type: ignore[no-any-return]
+
+
+def as_non_negative_int(value: object, option: str) -> int:
+    """A whole number of at least 0 from a parsed option or a keyword value."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return _parsed(str(value), non_negative_int, option)  # type: ignore[no-any-return]
 
 
 def as_names(value: object) -> list[str]:

@@ -127,6 +127,17 @@ def test_batch_size_bounds_every_delete_statement() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_lock_budget_of_zero_keeps_every_batch_at_its_size() -> None:
+    Event.objects.bulk_create(Event(name="Old", timestamp=ago(days=100)) for _ in range(7))
+    with CaptureQueriesContext(connection) as queries:
+        output = prune("--older-than", "90d", "--batch-size", "3", "--lock-budget", "0")
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len([sql for sql in statements if sql.startswith("DELETE")]) == 3
+    assert not [sql for sql in statements if "statement_timeout" in sql]
+    assert "Deleted 7 events" in output
+
+
+@pytest.mark.django_db(transaction=True)
 def test_each_batch_is_committed_on_its_own() -> None:
     Event.objects.bulk_create(Event(name="Old", timestamp=ago(days=100)) for _ in range(5))
     with CaptureQueriesContext(connection) as queries:
@@ -151,6 +162,8 @@ def test_each_batch_is_committed_on_its_own() -> None:
         (("--before", "2024-02-30T10:00"), "is not an ISO 8601 date"),
         (("--older-than", "90d", "--batch-size", "0"), "at least 1"),
         (("--older-than", "90d", "--batch-size", "ten"), "at least 1"),
+        (("--older-than", "90d", "--lock-budget", "-1"), "at least 0"),
+        (("--older-than", "90d", "--lock-budget", "50ms"), "at least 0"),
     ],
 )
 def test_bad_arguments_are_command_errors(args: tuple[str, ...], message: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 from django.utils import timezone
 
@@ -14,7 +14,9 @@ from djangotailoring.tracking.management.arguments import (
     as_age,
     as_moment,
     as_names,
+    as_non_negative_int,
     as_positive_int,
+    non_negative_int,
     parse_age,
     parse_moment,
 )
@@ -23,6 +25,8 @@ from djangotailoring.tracking.placement import events_database
 from djangotailoring.tracking.querysets import EventQuerySet
 from djangotailoring.tracking.retention import (
     DEFAULT_BATCH_SIZE,
+    DEFAULT_LOCK_BUDGET,
+    CancelledBatches,
     delete_in_batches,
     prunable_events,
 )
@@ -58,6 +62,15 @@ class Command(BaseCommand):
         )
         add_batch_size_option(parser, DEFAULT_BATCH_SIZE, "Rows deleted")
         parser.add_argument(
+            "--lock-budget",
+            type=non_negative_int,
+            default=round(DEFAULT_LOCK_BUDGET * 1000),
+            metavar="MS",
+            help="Milliseconds a batch may hold its locks: batches shrink to keep to it, and "
+            "on PostgreSQL a DELETE that would take longer is cancelled and retried smaller "
+            f"(default {round(DEFAULT_LOCK_BUDGET * 1000)}; 0: no budget, fixed batches).",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Only report how many events would be deleted.",
@@ -75,6 +88,7 @@ class Command(BaseCommand):
             cutoff = before.start
         names = as_names(options["names"])
         batch_size = as_positive_int(options["batch_size"], "--batch-size")
+        budget = as_non_negative_int(options["lock_budget"], "--lock-budget")
         events = prunable_events(cutoff, names, using=using)
         what = f"events before {cutoff.isoformat()}" + (
             f" named {', '.join(sorted(set(names)))}" if names else ""
@@ -83,8 +97,19 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self._report_dry_run(events, what)
             return
-        deleted, batches = delete_in_batches(events, batch_size)
-        self.stdout.write(f"Deleted {deleted} {what} in {batches} batch(es).")
+        try:
+            deletion = delete_in_batches(events, batch_size, lock_budget=budget / 1000)
+        except CancelledBatches as error:
+            raise CommandError(str(error)) from error
+        retried = (
+            f" {deletion.cancelled} batch(es) went over the {budget} ms lock budget and were "
+            f"retried smaller (down to {deletion.smallest_batch})."
+            if deletion.cancelled
+            else ""
+        )
+        self.stdout.write(
+            f"Deleted {deletion.deleted} {what} in {deletion.batches} batch(es).{retried}"
+        )
 
     def _report_dry_run(self, events: EventQuerySet[Event], what: str) -> None:
         per_name = events.order_by().values("name").annotate(count=Count("pk")).order_by("name")
