@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -109,13 +110,17 @@ class LockWatch:
     """From a connection of its own, the longest time one backend held a lock on the table.
 
     Polls ``pg_locks``; a lock mode counts as held from the first poll that sees it to the
-    first that does not, so each interval is known to within one poll.
+    first that does not, so each interval is known to within one poll. Each poll also reads
+    the backend's wait event, counted while it holds ``RowExclusiveLock``.
     """
 
     def __init__(self, backend_pid: int) -> None:
         self.backend_pid = backend_pid
         self.longest: dict[str, float] = {}
         self.polls = 0
+        # What the backend was doing (pg_stat_activity's wait event) at each poll that saw it
+        # hold RowExclusiveLock (a DELETE's lock, held until its commit or rollback).
+        self.waits: Counter[str] = Counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -133,16 +138,17 @@ class LockWatch:
         ) as watcher:
             since: dict[str, float] = {}
             while not self._stop.is_set():
-                held = {
-                    row[0]
-                    for row in watcher.execute(
-                        "SELECT mode FROM pg_locks WHERE pid = %s AND granted "
-                        "AND relation = %s::regclass",
-                        [self.backend_pid, EVENTS_TABLE],
-                    )
-                }
+                modes, waiting = watcher.execute(
+                    "SELECT (SELECT array_agg(mode) FROM pg_locks WHERE pid = %s AND granted "
+                    "AND relation = %s::regclass), (SELECT wait_event_type || ':' || wait_event "
+                    "FROM pg_stat_activity WHERE pid = %s)",
+                    [self.backend_pid, EVENTS_TABLE, self.backend_pid],
+                ).fetchone()
+                held = set(modes or ())
                 now = time.perf_counter()
                 self.polls += 1
+                if "RowExclusiveLock" in held:
+                    self.waits[waiting or "running"] += 1
                 for mode in held - since.keys():
                     since[mode] = now
                 for mode in since.keys() - held:
@@ -295,6 +301,7 @@ def prune(
             mode: held * 1000 for mode, held in sorted(watch.longest.items())
         },
         "watch_polls": watch.polls,
+        "waits_while_deleting": dict(watch.waits.most_common(10)),
         "longest_commit_ms": max(commits, default=0.0) * 1000,
         "commits_ms": [seconds * 1000 for seconds in commits],
         "gc_collections": len(pauses),

@@ -328,6 +328,17 @@ def _commit(prune: dict[str, Any]) -> str:
     return f" ({', '.join(how)})" if how else ""
 
 
+def _longest_hold_ms(prune: dict[str, Any]) -> float:
+    """The longest any lock was held: a committed batch's transaction, a statement (a batch
+    cancelled at the lock budget holds its locks until its rollback), or what ``pg_locks``
+    showed."""
+    return max(
+        prune["longest_transaction_ms"],
+        *prune["longest_statement_ms"].values(),
+        *prune["watched_longest_lock_ms"].values(),
+    )
+
+
 def _prune_target(name: str, prune: dict[str, Any]) -> dict[str, Any]:
     watched = prune["watched_longest_lock_ms"]
     return _target(
@@ -335,7 +346,7 @@ def _prune_target(name: str, prune: dict[str, Any]) -> dict[str, Any]:
         f"prune_events of {prune['deleted']:,} events, --batch-size {prune['batch_size']:,}"
         f"{_commit(prune)}: "
         f"no batch holds its locks > {PRUNE_LOCK_TARGET_MS} ms",
-        prune["longest_transaction_ms"] <= PRUNE_LOCK_TARGET_MS,
+        _longest_hold_ms(prune) <= PRUNE_LOCK_TARGET_MS,
         f"longest batch transaction {prune['longest_transaction_ms']:.0f} ms "
         f"(median {prune['median_transaction_ms']:.0f} ms; {prune['over_target']} of "
         f"{prune['batches']} batches over {PRUNE_LOCK_TARGET_MS} ms; "

@@ -147,3 +147,22 @@ def test_postgres_smoke_run_exports_prunes_and_partitions_the_read_table(
     assert partition["events_converted"] == partition["events_before"]
     removed = partition["events_converted"] - partition["events_after_drop"]
     assert removed == partition["month_events"] > 0
+
+
+def test_prune_batch_flags_are_parsed_and_unknown_ones_refused() -> None:
+    assert cli._prune_batch("10000") == (10_000, True, True)
+    assert cli._prune_batch("2000:async") == (2_000, False, True)
+    assert cli._prune_batch("10000:nobudget:async") == (10_000, False, False)
+    with pytest.raises(SystemExit, match="unknown flag"):
+        cli._prune_batch("10000:fast")
+
+
+def test_a_prune_verdict_counts_the_longest_hold_of_any_kind() -> None:
+    from benchmarks import report
+
+    prune = {
+        "longest_transaction_ms": 19.0,
+        "longest_statement_ms": {"DELETE": 171.0, "SELECT": 14.0},
+        "watched_longest_lock_ms": {"RowExclusiveLock": 170.0},
+    }
+    assert report._longest_hold_ms(prune) == 171.0
