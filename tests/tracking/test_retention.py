@@ -135,7 +135,7 @@ def test_a_negative_budget_is_a_value_error() -> None:
 
 def test_the_deletion_is_described() -> None:
     _old_events(5)
-    deletion = delete_in_batches(_old(), 2)
+    deletion = delete_in_batches(_old(), 2, lock_budget=10.0)  # no batch shrinks
     assert deletion == Deletion(deleted=5, batches=3, cancelled=0, smallest_batch=2)
 
 

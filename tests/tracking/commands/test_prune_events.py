@@ -118,7 +118,8 @@ def test_batch_size_bounds_every_delete_statement() -> None:
     Event.objects.bulk_create(Event(name="Old", timestamp=ago(days=100)) for _ in range(25))
     event_at(ago(days=1), "Kept")
     with CaptureQueriesContext(connection) as queries:
-        output = prune("--older-than", "90d", "--batch-size", "10")
+        # A budget no batch can reach, so that a slow disk cannot shrink a batch here.
+        output = prune("--older-than", "90d", "--batch-size", "10", "--lock-budget", "10000")
     deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
     assert len(deletes) == 3
     assert "Deleted 25 events" in output
@@ -141,7 +142,7 @@ def test_a_lock_budget_of_zero_keeps_every_batch_at_its_size() -> None:
 def test_each_batch_is_committed_on_its_own() -> None:
     Event.objects.bulk_create(Event(name="Old", timestamp=ago(days=100)) for _ in range(5))
     with CaptureQueriesContext(connection) as queries:
-        prune("--older-than", "90d", "--batch-size", "2")
+        prune("--older-than", "90d", "--batch-size", "2", "--lock-budget", "10000")
     deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
     assert len(deletes) == 3
     assert not Event.objects.exists()
