@@ -137,3 +137,20 @@ def test_the_fetch_mode_of_django_6_1_is_kept(
     assert [event._state.fetch_mode for event in events] == [FETCH_PEERS, FETCH_PEERS]
     with django_assert_num_queries(1):  # the users of both events, in one query
         assert [event.user.username for event in events] == ["ada", "ada"]  # type: ignore[union-attr]
+
+
+def test_loading_a_list_calls_no_init(stored: Event, monkeypatch: pytest.MonkeyPatch) -> None:
+    Event.objects.bulk_create(Event(name=f"E{i}") for i in range(9))
+    calls: list[type] = []
+    django_init = models.Model.__init__
+
+    def counting_init(self: models.Model, *args: Any, **kwargs: Any) -> None:
+        calls.append(type(self))
+        django_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(models.Model, "__init__", counting_init)
+    events = list(Event.objects.all())
+    assert len(events) == 10
+    assert calls == []  # built by the fast path
+    list(Event.objects.only("name"))  # deferred fields: Django's own from_db
+    assert calls == [Event] * 10
