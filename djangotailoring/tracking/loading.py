@@ -21,7 +21,7 @@ from django.db import models
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 
-__all__ = ["load_instance"]
+__all__ = ["fast_path_applies", "load_instance"]
 
 _M = TypeVar("_M", bound=models.Model)
 
