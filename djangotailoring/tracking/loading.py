@@ -38,7 +38,8 @@ def _attnames(cls: type[models.Model]) -> tuple[str, ...]:
 
 
 def fast_path_applies(cls: type[models.Model], count: int) -> bool:
-    """Whether ``count`` loaded values of ``cls`` can skip ``Model.__init__``."""
+    """Whether ``count`` loaded values of ``cls`` can skip ``Model.__init__`` (the test that
+    :func:`load_instance` makes, written out there once more for speed)."""
     return (
         count == len(_attnames(cls))
         and cls.__init__ is models.Model.__init__
@@ -53,19 +54,26 @@ def load_instance(
     db: str | None,
     field_names: Any,
     values: Any,
-    fallback: Any,
     fetch_mode: Any = None,
 ) -> _M:
     """An instance of ``cls`` loaded from ``db`` with ``values``, as ``Model.from_db`` builds it.
 
-    ``fallback`` is the class's inherited ``from_db`` (bound), used when the fast path does
-    not apply. ``fetch_mode`` (Django 6.1 and later) is set on the instance's state when
-    given, as Django's ``from_db`` does; Django before 6.1 never passes it.
+    Where the fast path does not apply, Django's own ``Model.from_db`` builds it (for a
+    direct subclass of ``Model`` such as ``Event``, the next ``from_db`` after its own).
+    ``fetch_mode`` (Django 6.1 and later) is set on the instance's state when given, as
+    Django's ``from_db`` does; Django before 6.1 never passes it.
     """
-    if not fast_path_applies(cls, len(values)):
+    names = _ATTNAMES.get(cls) or _attnames(cls)
+    if (
+        len(values) != len(names)
+        or cls.__init__ is not models.Model.__init__
+        or (pre_init.receivers and pre_init.has_listeners(cls))
+        or (post_init.receivers and post_init.has_listeners(cls))
+    ):
+        django_from_db = models.Model.from_db.__func__  # type: ignore[attr-defined]
         if fetch_mode is None:
-            return fallback(db, field_names, values)  # type: ignore[no-any-return]
-        return fallback(db, field_names, values, fetch_mode=fetch_mode)  # type: ignore[no-any-return]
+            return django_from_db(cls, db, field_names, values)  # type: ignore[no-any-return]
+        return django_from_db(cls, db, field_names, values, fetch_mode=fetch_mode)  # type: ignore[no-any-return]
     new = cls.__new__(cls)
     state = ModelState()
     state.adding = False
@@ -74,5 +82,5 @@ def load_instance(
         state.fetch_mode = fetch_mode
     attributes = new.__dict__
     attributes["_state"] = state
-    attributes.update(zip(_attnames(cls), values, strict=True))
+    attributes.update(zip(names, values, strict=False))  # the lengths are equal (above)
     return new

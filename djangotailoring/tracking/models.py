@@ -97,7 +97,7 @@ class Event(models.Model):
 
         ``fetch_mode`` is Django 6.1's (``QuerySet.fetch_mode()``), passed on as given.
         """
-        return load_instance(cls, db, field_names, values, super().from_db, fetch_mode)
+        return load_instance(cls, db, field_names, values, fetch_mode)
 
     @classmethod
     def events_related_to(cls, related_object: models.Model) -> EventQuerySet[Event]:
