@@ -13,8 +13,10 @@ budget* (``DEFAULT_LOCK_BUDGET``, 50 ms):
   is retried at half the size after a pause that doubles each time (``CancelledBatches``
   after ``MAX_CANCELLED_IN_A_ROW`` in a row). The batch commits with ``SET LOCAL
   synchronous_commit = off``, so the commit does not wait for the log's flush with the
-  locks held; a server crash can forget the last fraction of a second of deletions, which
-  the next run deletes again;
+  locks held; the run ends with one synchronous commit (no lock on the table), which makes
+  every batch before it durable, so what it reports as deleted is on disk. A server crash
+  during a run can undo its last fraction of a second of deletions, which the next run
+  deletes again;
 * on every database the batch size adapts to the time batches take: halved after a batch
   that took more than half the budget, doubled (up to ``batch_size``) after one that took
   less than a quarter of it.
@@ -31,6 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from djangotailoring.tracking.models import Event
 from djangotailoring.tracking.placement import events_database
@@ -128,6 +131,8 @@ def delete_in_batches(
             # Fewer than ``size`` left: delete those by their keys (none: done).
             keys = list(ordered[:size])
             if not keys:
+                if timed_out and batches:
+                    _make_durable(connection)
                 return Deletion(deleted, batches, cancelled, smallest)
             batch = remaining.filter(pk__in=keys)
         else:
@@ -149,6 +154,8 @@ def delete_in_batches(
             size = max(1, size // 2)
             smallest = min(smallest, size)
             if in_a_row >= MAX_CANCELLED_IN_A_ROW:
+                if batches:
+                    _make_durable(connection)
                 raise CancelledBatches(
                     Deletion(deleted, batches, cancelled, smallest), budget or 0.0
                 ) from error
@@ -158,6 +165,8 @@ def delete_in_batches(
         deleted += count
         batches += 1
         if boundary is None:
+            if timed_out:
+                _make_durable(connection)
             return Deletion(deleted, batches, cancelled, smallest)
         last = boundary
         if budget is not None:
@@ -167,6 +176,18 @@ def delete_in_batches(
                 smallest = min(smallest, size)
             elif took < budget / 4:
                 size = min(batch_size, size * 2)
+
+
+def _make_durable(connection: BaseDatabaseWrapper) -> None:
+    """One synchronous commit after batches committed with ``synchronous_commit`` off.
+
+    PostgreSQL's log is one sequence: flushing it up to this commit's record flushes every
+    batch before it, so what a run reports as deleted is on disk when it returns.
+    ``txid_current()`` gives the transaction an id, without which it would write no commit
+    record to wait for.
+    """
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current()")
 
 
 def prunable_events(

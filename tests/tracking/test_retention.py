@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from djangotailoring.tracking.models import Event
@@ -254,3 +255,30 @@ def test_the_command_says_what_the_budget_did(monkeypatch: pytest.MonkeyPatch) -
     with RowLock(keys[0]), pytest.raises(CommandError, match="run again later"):
         call_command("prune_events", "--older-than", "50d", stdout=io.StringIO())
     assert Event.objects.count() == 3
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_run_ends_with_one_synchronous_commit_that_makes_its_batches_durable() -> None:
+    _old_events(5)
+    with CaptureQueriesContext(connection) as queries:
+        assert delete_in_batches(_old(), 2).deleted == 5
+    statements = [  # what ran, without the transactions' own BEGIN and COMMIT
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"] not in ("BEGIN", "COMMIT")
+    ]
+    assert statements.count("SET LOCAL synchronous_commit = off") == 3
+    # After the last batch: a transaction with an id, committed as the server is set (on),
+    # which flushes the log up to it and so every batch before it.
+    assert statements[-1] == "SELECT txid_current()"
+    assert (
+        max(i for i, sql in enumerate(statements) if sql.startswith("DELETE")) < len(statements) - 1
+    )
+    with CaptureQueriesContext(connection) as queries:
+        delete_in_batches(_old(), 2)  # nothing to delete: nothing to make durable
+    assert "SELECT txid_current()" not in [query["sql"] for query in queries.captured_queries]
+    _old_events(2)
+    with CaptureQueriesContext(connection) as queries:
+        delete_in_batches(_old(), 2, lock_budget=None)  # commits as the server is set
+    assert "SELECT txid_current()" not in [query["sql"] for query in queries.captured_queries]
