@@ -112,7 +112,7 @@ def delete_in_batches(
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}.")
     if lock_budget is not None and lock_budget < 0:
-        raise ValueError(f"lock_budget must be positive, not {lock_budget}.")
+        raise ValueError(f"lock_budget must be 0 or more, not {lock_budget}.")
     budget = lock_budget or None
     connection = connections[events.db]
     # Inside the caller's transaction a SET LOCAL would outlive the batch: no timeouts then.
