@@ -38,8 +38,7 @@ def _attnames(cls: type[models.Model]) -> tuple[str, ...]:
 
 
 def fast_path_applies(cls: type[models.Model], count: int) -> bool:
-    """Whether ``count`` loaded values of ``cls`` can skip ``Model.__init__`` (the test that
-    :func:`load_instance` makes, written out there once more for speed)."""
+    """Whether ``count`` loaded values of ``cls`` can skip ``Model.__init__``."""
     return (
         count == len(_attnames(cls))
         and cls.__init__ is models.Model.__init__
@@ -63,13 +62,7 @@ def load_instance(
     ``fetch_mode`` (Django 6.1 and later) is set on the instance's state when given, as
     Django's ``from_db`` does; Django before 6.1 never passes it.
     """
-    names = _ATTNAMES.get(cls) or _attnames(cls)
-    if (
-        len(values) != len(names)
-        or cls.__init__ is not models.Model.__init__
-        or (pre_init.receivers and pre_init.has_listeners(cls))
-        or (post_init.receivers and post_init.has_listeners(cls))
-    ):
+    if not fast_path_applies(cls, len(values)):
         django_from_db = models.Model.from_db.__func__  # type: ignore[attr-defined]
         if fetch_mode is None:
             return django_from_db(cls, db, field_names, values)  # type: ignore[no-any-return]
@@ -82,5 +75,5 @@ def load_instance(
         state.fetch_mode = fetch_mode
     attributes = new.__dict__
     attributes["_state"] = state
-    attributes.update(zip(names, values, strict=False))  # the lengths are equal (above)
+    attributes.update(zip(_attnames(cls), values, strict=False))  # equal lengths (above)
     return new

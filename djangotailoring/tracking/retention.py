@@ -71,7 +71,7 @@ class Deletion:
     cancelled: int = 0
     """Batches cancelled at the lock budget, rolled back and retried smaller."""
     smallest_batch: int = 0
-    """The smallest batch size used (below ``batch_size`` when the budget shrank it)."""
+    """The smallest batch size tried (below ``batch_size`` when the budget shrank it)."""
 
 
 class CancelledBatches(RuntimeError):
@@ -116,14 +116,20 @@ def delete_in_batches(
     budget = lock_budget or None
     connection = connections[events.db]
     # Inside the caller's transaction a SET LOCAL would outlive the batch: no timeouts then.
-    timed_out = (
-        budget is not None and connection.vendor == "postgresql" and not connection.in_atomic_block
+    timeout = (
+        f"{max(1, round(budget * 1000))}ms"
+        if budget is not None
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        else None
     )
     deleted = batches = cancelled = in_a_row = 0
     size = smallest = batch_size
     last: int | None = None
+    gave_up: DatabaseError | None = None
     while True:
         started = clock()
+        smallest = min(smallest, size)
         remaining = events if last is None else events.filter(pk__gt=last)
         ordered = remaining.order_by("pk").values_list("pk", flat=True)
         boundary = next(iter(ordered[size - 1 : size]), None)
@@ -131,51 +137,46 @@ def delete_in_batches(
             # Fewer than ``size`` left: delete those by their keys (none: done).
             keys = list(ordered[:size])
             if not keys:
-                if timed_out and batches:
-                    _make_durable(connection)
-                return Deletion(deleted, batches, cancelled, smallest)
+                break
             batch = remaining.filter(pk__in=keys)
         else:
             batch = remaining.filter(pk__lte=boundary)
         try:
             with transaction.atomic(using=events.db):
-                if timed_out:
-                    assert budget is not None
+                if timeout is not None:
                     with connection.cursor() as cursor:
-                        timeout = f"{max(1, round(budget * 1000))}ms"
                         cursor.execute("SET LOCAL statement_timeout = %s", [timeout])
                         cursor.execute("SET LOCAL synchronous_commit = off")
                 count, _ = batch.delete()
         except DatabaseError as error:
-            if not (timed_out and _was_cancelled(error)):
+            if timeout is None or not _was_cancelled(error):
                 raise
             cancelled += 1
             in_a_row += 1
             size = max(1, size // 2)
-            smallest = min(smallest, size)
             if in_a_row >= MAX_CANCELLED_IN_A_ROW:
-                if batches:
-                    _make_durable(connection)
-                raise CancelledBatches(
-                    Deletion(deleted, batches, cancelled, smallest), budget or 0.0
-                ) from error
+                gave_up = error
+                break
             sleep(FIRST_PAUSE * 2 ** (in_a_row - 1))
             continue
         in_a_row = 0
         deleted += count
         batches += 1
         if boundary is None:
-            if timed_out:
-                _make_durable(connection)
-            return Deletion(deleted, batches, cancelled, smallest)
+            break
         last = boundary
         if budget is not None:
             took = clock() - started
             if took > budget / 2:
                 size = max(1, size // 2)
-                smallest = min(smallest, size)
             elif took < budget / 4:
                 size = min(batch_size, size * 2)
+    if timeout is not None and batches:
+        _make_durable(connection)
+    deletion = Deletion(deleted, batches, cancelled, smallest)
+    if gave_up is not None:
+        raise CancelledBatches(deletion, budget or 0.0) from gave_up
+    return deletion
 
 
 def _make_durable(connection: BaseDatabaseWrapper) -> None:

@@ -185,18 +185,20 @@ def as_moment(value: object, option: str) -> Moment | None:
     return _parsed(str(value), parse_moment, option)  # type: ignore[no-any-return]
 
 
+def _as_whole_number(value: object, option: str, least: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= least:
+        return value
+    return _parsed(str(value), lambda text: _whole_number(text, least), option)  # type: ignore[no-any-return]
+
+
 def as_positive_int(value: object, option: str) -> int:
     """A whole number of at least 1 from a parsed option or a keyword value."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-        return value
-    return _parsed(str(value), positive_int, option)  # type: ignore[no-any-return]
+    return _as_whole_number(value, option, 1)
 
 
 def as_non_negative_int(value: object, option: str) -> int:
     """A whole number of at least 0 from a parsed option or a keyword value."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return _parsed(str(value), non_negative_int, option)  # type: ignore[no-any-return]
+    return _as_whole_number(value, option, 0)
 
 
 def as_names(value: object) -> list[str]:
