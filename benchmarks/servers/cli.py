@@ -95,6 +95,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="do not work around uvicorn's missing TCP_NODELAY (see benchmarks/servers/nodelay.py)",
     )
+    parser.add_argument(
+        "--greedy-accept",
+        action="store_true",
+        help="let an ASGI worker accept every waiting connection at once, as asyncio does "
+        "(see benchmarks/servers/acceptspread.py)",
+    )
     add_postgres_options(parser, DEFAULT_DB)
     parser.add_argument("--json", metavar="FILE", help="also write every run as JSON")
     parser.add_argument(
@@ -151,6 +157,7 @@ def run_once(
             "DJANGOTAILORING_SERVERS_DIR": folder,
             "DJANGOTAILORING_SERVERS_INTERFACE": config.interface,
             "DJANGOTAILORING_SERVERS_NODELAY": "0" if args.keep_nagle else "1",
+            "DJANGOTAILORING_SERVERS_SPREAD": "0" if args.greedy_accept else "1",
         }
         if case == "db_logger" and config.interface == "asgi":
             # Its handler INSERTs in the caller's thread: in an async view that is the event
@@ -218,11 +225,13 @@ def _describe_run(config: ServerConfig, run: dict[str, Any], rounds: int) -> str
     load, checked = run["load"], run["verification"]
     latency = load["latency_us"]
     state = "OK" if checked["passed"] else "FAILED " + "; ".join(checked["problems"])
+    # Requests each worker served while measured: shows how the connections fell.
+    served = "/".join(str(worker["requests"]) for worker in run.get("gc", []))
     return (
         f"{head} {load['requests_per_second']:8,.0f} req/s  p50 {latency['p50'] / 1e3:6.2f}  "
         f"p99 {latency['p99'] / 1e3:7.2f}  p99.9 {latency['p99.9'] / 1e3:7.2f}  "
         f"max {latency['max'] / 1e3:7.2f} ms  full GCs {report.full_collections(run)}  "
-        f"verified {checked['method']}: {state}"
+        f"served {served or '-'}  verified {checked['method']}: {state}"
     )
 
 
@@ -280,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             "smoke": args.smoke,
             "cases": args.case_keys,
             "nodelay_workaround": not args.keep_nagle,
+            "accept_spread": not args.greedy_accept,
         },
         "configs": [
             {
