@@ -27,6 +27,13 @@ class FakeTime:
         self.now += seconds
 
 
+def work(pacer: Pacer, clock: FakeTime, slices: int, seconds: float = 0.001) -> None:
+    """``slices`` steps of ``seconds`` of the writer's work, each ending in a tick."""
+    for _ in range(slices):
+        clock.now += seconds
+        pacer.tick()
+
+
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     fake = FakeTime()
@@ -39,9 +46,7 @@ def test_no_pause_within_a_slice(clock: FakeTime) -> None:
     pacer = Pacer(lambda: arrivals[0], slice_seconds=0.001, live_seconds=0.02)
     arrivals[0] = 5
     pacer.restart()
-    for _ in range(10):
-        clock.now += 0.00005
-        pacer.tick()
+    work(pacer, clock, 10, seconds=0.00005)
     assert clock.pauses == []
 
 
@@ -52,9 +57,7 @@ def test_pauses_after_each_slice_while_records_arrived_lately(clock: FakeTime) -
     pacer = Pacer(lambda: arrivals[0], slice_seconds=0.001, live_seconds=0.02)
     arrivals[0] = 1
     pacer.restart()
-    for _ in range(5):
-        clock.now += 0.001
-        pacer.tick()
+    work(pacer, clock, 5)
     assert clock.pauses == [pacing.PAUSE_SECONDS] * 5
 
 
@@ -63,16 +66,13 @@ def test_stops_pausing_once_nothing_arrived_for_the_live_window(clock: FakeTime)
     pacer = Pacer(lambda: arrivals[0], slice_seconds=0.001, live_seconds=0.02)
     arrivals[0] = 1
     pacer.restart()
-    for _ in range(40):
-        clock.now += 0.001
-        pacer.tick()
+    work(pacer, clock, 40)
     paused = len(clock.pauses)
     # Within the 20 ms after the last arrival (pauses move the clock too), then none.
     assert 15 <= paused <= 20
     assert not pacer.live
     arrivals[0] = 2
-    clock.now += 0.001
-    pacer.tick()
+    work(pacer, clock, 1)
     assert len(clock.pauses) == paused + 1
     assert pacer.live
 
@@ -81,9 +81,7 @@ def test_a_writer_that_never_saw_a_record_arrive_never_pauses(clock: FakeTime) -
     # A flush at exit or a catch-up after a burst that ended long ago.
     pacer = Pacer(lambda: 7, slice_seconds=0.001, live_seconds=0.02)
     pacer.restart()
-    for _ in range(50):
-        clock.now += 0.001
-        pacer.tick()
+    work(pacer, clock, 50)
     assert clock.pauses == []
 
 
