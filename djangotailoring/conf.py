@@ -1,8 +1,14 @@
 """Settings of djangotailoring, read from ``django.conf.settings`` at access time.
 
-Every setting is optional. Reading happens on attribute access (never at import), so
-``override_settings`` works everywhere. Invalid values are reported by system checks
-(:mod:`djangotailoring.tracking.checks`), not here.
+Every setting is optional. Reading happens on first access (never at import); the value is
+then remembered for as long as ``settings`` holds the same configuration object. Django's
+``override_settings`` (and so ``modify_settings`` and pytest-django's ``settings``) swaps
+that object on entry and on exit, so every override is seen at once, while a read on a hot
+path (the router asks for ``TRACKING_DATABASE`` on every query, a log call for the client
+address settings) costs a dictionary lookup, not a failed attribute lookup on ``settings``.
+Assigning to ``settings`` directly at run time (which Django advises against) is not seen.
+Invalid values are reported by system checks (:mod:`djangotailoring.tracking.checks`), not
+here.
 """
 
 from __future__ import annotations
@@ -27,16 +33,38 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+_UNREAD = object()
+# Where ``settings`` (a LazyObject) keeps the configuration it stands for, under "_wrapped":
+# read without going through LazyObject.__getattribute__.
+_settings_state: dict[str, Any] = object.__getattribute__(django_settings, "__dict__")
+
+
 class Settings:
     """Typed, lazy access to the ``TRACKING_*`` settings."""
 
+    def __init__(self) -> None:
+        self._read: dict[str, Any] = {}
+        self._read_from: Any = None
+
     def raw(self, name: str) -> Any:
         """The value of ``TRACKING_<name>`` as the project set it (or its default), unchecked."""
-        setting = f"TRACKING_{name}"
-        return getattr(django_settings, setting, DEFAULTS[setting])
+        return self._get(f"TRACKING_{name}")
 
-    def _get(self, name: str) -> Any:
-        return self.raw(name.removeprefix("TRACKING_"))
+    def forget(self) -> None:
+        """Read every setting from ``settings`` again next time."""
+        self._read = {}
+
+    def _get(self, setting: str) -> Any:
+        configuration = _settings_state.get("_wrapped")
+        if configuration is not self._read_from:
+            # Configured since, or an override began or ended: what was read is stale.
+            self._read = {}
+            self._read_from = configuration
+        read = self._read
+        value = read.get(setting, _UNREAD)
+        if value is _UNREAD:
+            value = read[setting] = getattr(django_settings, setting, DEFAULTS[setting])
+        return value
 
     @property
     def REQUEST_ID_HEADER(self) -> str:

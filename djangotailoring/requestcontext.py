@@ -169,7 +169,10 @@ def _networks(trusted: tuple[str, ...]) -> tuple[IPNetwork, ...]:
 
 
 def _trusted_networks() -> tuple[IPNetwork, ...]:
-    trusted: Iterable[Any] = conf.TRUSTED_PROXIES
+    trusted: Iterable[Any] = conf.raw("TRUSTED_PROXIES")
+    if not trusted:
+        # The usual setting, read on every request's first log call: nothing to parse.
+        return ()
     return _networks(tuple(str(proxy) for proxy in trusted))
 
 

@@ -120,7 +120,9 @@ CONFIGS: tuple[ServerConfig, ...] = (
         2,
         8,
         2,
-        ("-k", "gthread", "--threads", "4"),
+        # A worker takes at most as many connections as it has threads: wrk opens its 8 at
+        # once, and the worker that wakes first would otherwise take them all.
+        ("-k", "gthread", "--threads", "4", "--worker-connections", "4"),
     ),
     ServerConfig("uvicorn", "uvicorn, 2 workers", "uvicorn", "asgi", 2, 8, 2),
     ServerConfig(
