@@ -36,6 +36,7 @@ import json
 import logging
 import mmap
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -81,6 +82,18 @@ internal_logger = logging.getLogger(HANDLER_LOGGER_NAME)
 
 FSYNC_NEVER = "never"
 FSYNC_BATCH = "batch"
+
+#: How far beyond the last append the writer has the kernel map a segment's pages in, so
+#: that a log call copies into a page that is there already: the first write to a page of
+#: a shared file mapping is a page fault, a few microseconds that a busy request would pay.
+POPULATE_AHEAD = 256 * 1024
+#: The most a single call maps in (a short hold of the GIL, as the writer's slices are).
+POPULATE_STEP = 32 * 1024
+# madvise(MADV_POPULATE_WRITE), Linux 5.14: fault pages in writable without writing them.
+# Python names it from 3.13 on; elsewhere (or on an older kernel) appends fault as before.
+_MADV_POPULATE_WRITE: int | None = getattr(
+    mmap, "MADV_POPULATE_WRITE", 23 if sys.platform.startswith("linux") else None
+)
 
 
 class JournalUnavailable(Exception):
@@ -169,6 +182,8 @@ class Segment:
     mapped: mmap.mmap
     size: int
     end: int = 0
+    #: Offset up to which the writer had the pages mapped in (``populate_ahead``).
+    populated: int = 0
 
 
 # How long a journal that could not reserve its next segment (a full disk) waits before
@@ -216,6 +231,7 @@ class Journal:
         self._live_bytes = 0
         self._refusing = False
         self._retry_at = 0.0
+        self._populating = _MADV_POPULATE_WRITE is not None
         self._last_sync = time.monotonic()
         self._closed = False
         #: The seq the next record gets.
@@ -384,6 +400,33 @@ class Journal:
                 with contextlib.suppress(OSError):
                     os.unlink(segment.path)
 
+    def populate_ahead(self) -> bool:
+        """Have some of the pages the next appends write to mapped in (the writer's call).
+
+        Changes no byte of the journal: the pages are faulted in as if written, with what
+        they hold. Called with the GIL held, like every append, so no segment is unmapped
+        meanwhile; at most ``POPULATE_STEP`` bytes a call. ``True`` when there is more to
+        map in before ``POPULATE_AHEAD`` bytes beyond the last append are.
+        """
+        segment = self._current
+        if not self._populating or segment is None:
+            return False
+        start = max(segment.populated, segment.end)
+        start -= start % mmap.PAGESIZE
+        stop = min(segment.size, segment.end + POPULATE_AHEAD, start + POPULATE_STEP)
+        if stop <= start:
+            return False
+        try:
+            segment.mapped.madvise(_MADV_POPULATE_WRITE, start, stop - start)  # type: ignore[arg-type]
+        except ValueError:
+            return False  # closed meanwhile: the next segment is populated instead
+        except OSError:
+            # A kernel without it (EINVAL): appends fault their pages in, as without it.
+            self._populating = False
+            return False
+        segment.populated = stop
+        return stop < min(segment.size, segment.end + POPULATE_AHEAD)
+
     def sync_if_due(self) -> None:
         """Sync the journal to disk if the fsync policy asks for it now (the writer's call)."""
         policy = self.fsync
@@ -540,8 +583,15 @@ class JournalReader:
             try:
                 data = segment.mapped[self._offset : stop]
             except ValueError:
-                # Unmapped: the journal was closed under us.
-                return False
+                # Unmapped under us. Either the journal was closed, or the segment was
+                # deleted: that happens once every record in it is done with, all of which
+                # this reader has read then, so what it had still to read was the writer's
+                # own markers. Go on with the next segment.
+                if self.journal.current_segment < 0:
+                    return False
+                self._segment = None
+                self._rest = b""
+                return True
             self._offset = stop
             self._lines(data)
             return True

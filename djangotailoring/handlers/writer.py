@@ -337,6 +337,9 @@ class BackgroundWriter:
             reader.torn = 0
         assert self.journal is not None
         self.journal.sync_if_due()
+        tick = self._pacer.tick
+        while self.journal.populate_ahead():
+            tick()
 
     def _take(self, items: list[Any]) -> None:
         """Prepare queued items (or records read from the journal) into the open batch."""

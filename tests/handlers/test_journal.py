@@ -8,6 +8,7 @@ of a server would, and counts the rows by the number each record carried.
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 import signal
 import subprocess
@@ -26,6 +27,7 @@ from django.db.models import Count
 
 from djangotailoring.handlers.delivery import replay_journals
 from djangotailoring.handlers.journal import (
+    POPULATE_AHEAD,
     Journal,
     JournalReader,
     claim_dead_journals,
@@ -139,6 +141,40 @@ def test_reader_gets_every_record_in_order_across_segments(tmp_path: Path) -> No
     assert journal_files(str(tmp_path)) == []
 
 
+def test_the_reader_moves_on_when_a_segment_it_was_reading_is_deleted(tmp_path: Path) -> None:
+    """A batch's B marker goes into the segment being filled; the records that follow
+    open the next segment; the batch commits and the full segment, all of whose records
+    are done, is deleted before the reader has read past the marker. The reader must go
+    on with the next segment (it once stopped there, and every later record stayed
+    unread until a replay)."""
+    journal = Journal(str(tmp_path), segment_bytes=2_000)
+    reader = JournalReader(journal)
+    line = encode_record({"message": "x" * 100})
+    size = len(b"R 10 %b\n" % line)
+    seq = 0
+    segment = journal._current
+    assert segment is not None
+    while segment.size - segment.end >= size + 60:
+        assert journal.append(line)
+        seq += 1
+    assert [number for number, _ in reader.take(100)] == list(range(seq))
+    # The writer's marker fills the segment: the next record cannot fit.
+    room = segment.size - segment.end
+    marker = b"B " + b"b" * (room - size - 8) + b" 0 %d\n" % (seq - 1)
+    journal.mark(marker)
+    assert segment.size - segment.end < size
+    assert journal.append(line)  # seq: opens segment 1
+    assert journal.current_segment == 1
+    journal.mark_done("b", seq - 1)  # every record of segment 0 is done: it is deleted
+    assert segment.mapped.closed
+    assert [s.number for s in journal.segments()] == [1]
+    for _ in range(3):
+        assert journal.append(line)
+    assert [number for number, _ in reader.take(100)] == list(range(seq, seq + 4))
+    assert reader.behind == 0
+    journal.release()
+
+
 def test_a_journal_with_unfinished_records_is_left_for_a_replay(tmp_path: Path) -> None:
     journal = Journal(str(tmp_path))
     journal.append(encode_record({"message": "kept"}))
@@ -169,6 +205,46 @@ def test_a_full_journal_refuses_with_one_warning_and_no_exception(tmp_path: Path
     assert results[-1] is False
     assert len(reasons) == 1
     journal.release()
+
+
+def _faults_of_appends(journal: Journal, count: int) -> int:
+    """Minor page faults this process takes appending ``count`` records of 400 bytes."""
+    import resource
+
+    line = encode_record({"message": "x" * 380})
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(count):
+        assert journal.append(line)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise(MADV_POPULATE_WRITE)")
+def test_the_writer_maps_in_the_pages_the_next_appends_write_to(tmp_path: Path) -> None:
+    journal = Journal(str(tmp_path / "populated"))
+    steps = 0
+    while journal.populate_ahead():
+        steps += 1
+    if not journal._populating:
+        pytest.skip("this kernel has no MADV_POPULATE_WRITE (Linux 5.14)")
+    assert steps >= 1
+    segment = journal._current
+    assert segment is not None
+    assert segment.populated >= segment.end + POPULATE_AHEAD - mmap.PAGESIZE
+    # 500 records of 400 bytes: 200 kB, within what was mapped in ahead.
+    populated_faults = _faults_of_appends(journal, 500)
+    bare = Journal(str(tmp_path / "bare"))
+    bare_faults = _faults_of_appends(bare, 500)
+    assert bare_faults >= 40, bare_faults  # a fault on the first write to each 4 kB page
+    assert populated_faults < bare_faults / 4, (populated_faults, bare_faults)
+    # Nothing was written by mapping the pages in: the reader finds exactly the records.
+    reader = JournalReader(journal)
+    taken = []
+    while batch := reader.take(200):
+        taken.extend(batch)
+    assert [seq for seq, _ in taken] == list(range(500))
+    assert reader.torn == 0
+    journal.release()
+    bare.release()
 
 
 # Through EventHandler, in this process -----------------------------------------------------
