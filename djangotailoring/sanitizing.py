@@ -37,6 +37,10 @@ _MAX_DEPTH = 20
 
 def clean_text(text: str) -> str:
     """Replace NUL characters and lone surrogates by U+FFFD."""
+    # Most texts (a method, a path, an address, a message) are ASCII: no surrogate in
+    # them, and a NUL is found faster than the regular expression looks.
+    if type(text) is str and text.isascii() and "\x00" not in text:
+        return text
     return _replace_unstorable(REPLACEMENT, text)
 
 

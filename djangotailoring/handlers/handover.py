@@ -155,7 +155,10 @@ _IGNORED_WITH_EVENT_DICT = STANDARD_ATTRIBUTES | _STRUCTLOG_RECORD_META | _REQUE
 _IGNORED = STANDARD_ATTRIBUTES | _REQUEST_KEYS
 _NOT_EXTRAS_OF_EVENT_DICT = _STRUCTLOG_META | REQUEST_CONTEXT_ATTRIBUTES | {"event"}
 EVENT_KEYS = ("event_name", "note", "user", "related_object")
-_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+# Values handed over as they are. Not floats: infinity and NaN are no JSON (the journal's
+# encoder would write them as null), so a float goes through json_safe() like any other
+# value (a finite one comes back as it was).
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 _formatter = logging.Formatter()
 
 

@@ -230,6 +230,7 @@ def test_any_event_name_with_any_message_keeps_both(
     assert_kept(event, "note", message)
 
 
+@example(extras={"ratio": float("inf"), "missing": float("nan")}).via("no JSON floats")
 @HOSTILE
 @given(extras=st.dictionaries(EXTRA_KEYS, VALUES, max_size=5))
 def test_any_extras_are_kept_json_safe_key_by_key(
@@ -290,6 +291,8 @@ def test_unprintable_or_recursive_message_objects_are_persisted(
 
 @example(user=2**64).via("beyond 64 bits")
 @example(user=str(-(2**63) - 1)).via("beyond 64 bits, as text")
+@example(user=float("inf")).via("no JSON: the journal's encoder writes it as null")
+@example(user=float("nan")).via("no JSON: the journal's encoder writes it as null")
 @HOSTILE
 @given(user=st.integers() | ANY_TEXT | st.uuids() | st.floats() | st.booleans() | HOSTILE_OBJECTS)
 def test_any_user_reference_without_a_user_is_kept_in_data(
