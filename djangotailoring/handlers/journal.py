@@ -413,7 +413,8 @@ class Journal:
             return False
         start = max(segment.populated, segment.end)
         start -= start % mmap.PAGESIZE
-        stop = min(segment.size, segment.end + POPULATE_AHEAD, start + POPULATE_STEP)
+        ahead = min(segment.size, segment.end + POPULATE_AHEAD)
+        stop = min(ahead, start + POPULATE_STEP)
         if stop <= start:
             return False
         try:
@@ -425,7 +426,7 @@ class Journal:
             self._populating = False
             return False
         segment.populated = stop
-        return stop < min(segment.size, segment.end + POPULATE_AHEAD)
+        return stop < ahead
 
     def sync_if_due(self) -> None:
         """Sync the journal to disk if the fsync policy asks for it now (the writer's call)."""

@@ -53,7 +53,7 @@ class Pacer:
     @property
     def live(self) -> bool:
         """Whether a record arrived within the last ``live_seconds`` (as last looked)."""
-        return time.perf_counter() - self._arrived < self.live_seconds
+        return self._live_at(time.perf_counter())
 
     def restart(self) -> None:
         """Start a fresh slice (the writer starts a drain)."""
@@ -66,11 +66,14 @@ class Pacer:
         if now - self._since < self.slice_seconds:
             return
         self._look(now)
-        if now - self._arrived < self.live_seconds:
+        if self._live_at(now):
             # Blocks (releasing the GIL) long enough for a waiting thread to take it.
             time.sleep(PAUSE_SECONDS)
             now = time.perf_counter()
         self._since = now
+
+    def _live_at(self, now: float) -> bool:
+        return now - self._arrived < self.live_seconds
 
     def _look(self, now: float) -> None:
         waiting = self._arrivals()

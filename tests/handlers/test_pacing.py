@@ -34,6 +34,16 @@ def work(pacer: Pacer, clock: FakeTime, slices: int, seconds: float = 0.001) -> 
         pacer.tick()
 
 
+def drained_after_an_arrival() -> tuple[Pacer, list[int]]:
+    """A pacer whose drain starts just after a record arrived (1 ms slices, 20 ms window),
+    and the count of arrivals it looks at."""
+    arrivals = [0]
+    pacer = Pacer(lambda: arrivals[0], slice_seconds=0.001, live_seconds=0.02)
+    arrivals[0] = 1
+    pacer.restart()
+    return pacer, arrivals
+
+
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     fake = FakeTime()
@@ -42,10 +52,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
 
 
 def test_no_pause_within_a_slice(clock: FakeTime) -> None:
-    arrivals = [0]
-    pacer = Pacer(lambda: arrivals[0], slice_seconds=0.001, live_seconds=0.02)
-    arrivals[0] = 5
-    pacer.restart()
+    pacer, _ = drained_after_an_arrival()
     work(pacer, clock, 10, seconds=0.00005)
     assert clock.pauses == []
 
@@ -53,19 +60,13 @@ def test_no_pause_within_a_slice(clock: FakeTime) -> None:
 def test_pauses_after_each_slice_while_records_arrived_lately(clock: FakeTime) -> None:
     # The application thread waits for the GIL, so nothing arrives during the slices
     # themselves: the last arrival, just before the drain began, is what counts.
-    arrivals = [0]
-    pacer = Pacer(lambda: arrivals[0], slice_seconds=0.001, live_seconds=0.02)
-    arrivals[0] = 1
-    pacer.restart()
+    pacer, _ = drained_after_an_arrival()
     work(pacer, clock, 5)
     assert clock.pauses == [pacing.PAUSE_SECONDS] * 5
 
 
 def test_stops_pausing_once_nothing_arrived_for_the_live_window(clock: FakeTime) -> None:
-    arrivals = [0]
-    pacer = Pacer(lambda: arrivals[0], slice_seconds=0.001, live_seconds=0.02)
-    arrivals[0] = 1
-    pacer.restart()
+    pacer, arrivals = drained_after_an_arrival()
     work(pacer, clock, 40)
     paused = len(clock.pauses)
     # Within the 20 ms after the last arrival (pauses move the clock too), then none.
