@@ -230,7 +230,10 @@ class EventHandler(logging.Handler):
         with ``QueueHandler.prepare``); what it returns must hold no reference to objects
         of the caller, or they stay alive until the writer has run.
         """
-        return hand_over(record)
+        writer = self._writer
+        # Compact for a journal (fewer bytes to write and read back); a record kept in
+        # memory is quickest handed over as a copy of all its attributes.
+        return hand_over(record, compact=writer is not None and writer.journal is not None)
 
     def enqueue(self, item: HandedOver) -> None:
         """Give a prepared record to the writer (or write it at once, or spill it)."""

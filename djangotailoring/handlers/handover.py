@@ -95,6 +95,9 @@ class RequestRef(NamedTuple):
 #: current request's context, user key and session key under the ``REQUEST_*`` keys (plain
 #: values only, so that the dict stays invisible to the garbage collector).
 HandedOver = dict[str, Any]
+#: Marks what :func:`hand_over` hands over: the attributes the Event is made of and the
+#: extras only (journals of earlier versions hold every attribute of the record).
+COMPACT_KEY = "\x00handed"
 REQUEST_KEY = "\x00request"
 REQUEST_USER_KEY = "\x00request_user"
 REQUEST_SESSION_KEY = "\x00request_session"
@@ -104,7 +107,13 @@ _CONTEXT_KEYS = ("id", "method", "path", "remote_addr")
 _CONTEXT_PAIRS = tuple((f"{REQUEST_KEY}_{name}", name) for name in _CONTEXT_KEYS)
 _REQUEST_KEYS = (
     frozenset(
-        {REQUEST_KEY, REQUEST_USER_KEY, REQUEST_SESSION_KEY, *(key for key, _ in _CONTEXT_PAIRS)}
+        {
+            COMPACT_KEY,
+            REQUEST_KEY,
+            REQUEST_USER_KEY,
+            REQUEST_SESSION_KEY,
+            *(key for key, _ in _CONTEXT_PAIRS),
+        }
     )
     | CARRIED_KEYS
 )
@@ -323,28 +332,74 @@ def _plain_event_dict(event_dict: dict[str, Any], state: RequestState | None) ->
     return plain
 
 
-def hand_over(record: logging.LogRecord) -> HandedOver:
-    """The record's attributes with every value made plain (in the caller's thread)."""
+def _extras_of(
+    attributes: dict[str, Any], ignored: frozenset[str] = STANDARD_ATTRIBUTES
+) -> list[str]:
+    """The keys of a record's ``attributes`` that are neither its own nor ``ignored``: its
+    extras (and attributes added to it), in their order."""
+    # Extras and added attributes follow the attributes LogRecord.__init__ sets: walk back
+    # to the last of those. When the attributes before it are not exactly those (one was
+    # deleted and set again, a record built some other way), look at every attribute.
+    found: list[str] = []
+    position = len(attributes)
+    for key in reversed(attributes):
+        position -= 1
+        if key in _BASE_ATTRIBUTES:
+            if position + 1 == _BASE_COUNT:
+                found.reverse()
+                return found
+            break
+        if key not in ignored:
+            found.append(key)
+    return [key for key in attributes if key not in ignored]
+
+
+def hand_over(record: logging.LogRecord, *, compact: bool = True) -> HandedOver:
+    """The record's values, every one made plain (in the caller's thread).
+
+    ``compact``: only what the Event is made of (logger name, level, message, time,
+    exception) and the extras, not what it never stores (where the call was made, the
+    thread, the process): fewer bytes for a journal to write and to read back. Otherwise
+    every attribute of the record, which a copy of its ``__dict__`` gives fastest (a record
+    queued in memory).
+    """
     # The hot path of every log call: cheap when there is little to convert.
     attributes = record.__dict__
-    values = attributes.copy()
     state = current_state()
-    if len(attributes) != _BASE_COUNT:
-        # Extras and added attributes follow the attributes LogRecord.__init__ sets (whose
-        # values are plain apart from msg, args and exc_info, converted below): walk back
-        # to the last of those. Should one have been deleted and set again, extras before
-        # it are still stored right; only they stay referenced until the writer has run.
-        for key in reversed(attributes):
-            if key in _BASE_ATTRIBUTES:
-                break
-            value = attributes[key]
-            if type(value) not in _PLAIN_TYPES:
-                values[key] = _plain_extra(key, value, state)
     msg, args = record.msg, record.args
+    values: HandedOver
+    if compact:
+        name, level, created = record.name, record.levelname, record.created
+        values = {
+            COMPACT_KEY: 1,
+            "name": name if type(name) is str else _text(name),
+            "msg": msg,
+            "levelname": level if type(level) is str else _text(level),
+            "created": created if type(created) is float else json_safe(created),
+        }
+        if len(attributes) != _BASE_COUNT:
+            for key in _extras_of(attributes):
+                value = attributes[key]
+                plain = type(value) in _PLAIN_TYPES
+                values[key] = value if plain else _plain_extra(key, value, state)
+    else:
+        values = attributes.copy()
+        if len(attributes) != _BASE_COUNT:
+            # Extras and added attributes follow the attributes LogRecord.__init__ sets
+            # (whose values are plain apart from msg, args and exc_info, converted below):
+            # walk back to the last of those. Should one have been deleted and set again,
+            # extras before it are still stored right; only they stay referenced until the
+            # writer has run.
+            for key in reversed(attributes):
+                if key in _BASE_ATTRIBUTES:
+                    break
+                value = attributes[key]
+                if type(value) not in _PLAIN_TYPES:
+                    values[key] = _plain_extra(key, value, state)
+        values["args"] = ()
     if args:
         try:
             values["message"] = record.getMessage()
-            values["args"] = ()
         except Exception:
             # A bad format string: the writer keeps the template and its arguments.
             values.pop("message", None)
@@ -353,9 +408,13 @@ def hand_over(record: logging.LogRecord) -> HandedOver:
         event_dict: Any = msg
         plain_msg = _plain_event_dict(event_dict, state) if is_event_dict(msg, args) else None
         values["msg"] = safe_str(msg) if plain_msg is None else plain_msg
+    exc_text = record.exc_text
     if record.exc_info:
-        values["exc_text"] = record.exc_text or _exception_text(record.exc_info)
-        values["exc_info"] = None
+        exc_text = exc_text or _exception_text(record.exc_info)
+        if not compact:
+            values["exc_info"] = None
+    if exc_text:
+        values["exc_text"] = _text(exc_text)
     task = carry(values)
     if state is not None:
         ref = _request_ref(state.request, state)
@@ -372,7 +431,7 @@ def hand_over(record: logging.LogRecord) -> HandedOver:
 
 
 def _message(values: HandedOver, extras: dict[str, Any]) -> str:
-    args = values["args"]
+    args = values.get("args")
     if args:
         # The arguments did not fit the template: keep both.
         extras["args"] = args
@@ -442,19 +501,11 @@ def _take_event_keys(extras: dict[str, Any], handed: HandedRecord) -> Any:
 
 
 def _extras(values: HandedOver, ignored: frozenset[str]) -> dict[str, Any]:
-    # Walk back to the last attribute LogRecord.__init__ sets; if the attributes before it
-    # are not exactly those (a record built some other way), look at every attribute.
-    found: list[str] = []
-    position = len(values)
-    for key in reversed(values):
-        position -= 1
-        if key in _BASE_ATTRIBUTES:
-            if position + 1 == _BASE_COUNT:
-                return {key: values[key] for key in reversed(found)}
-            break
-        if key not in ignored:
-            found.append(key)
-    return {key: values[key] for key in values if key not in ignored}
+    if COMPACT_KEY in values:
+        # Handed over by hand_over(): the record's extras are every key but its own.
+        return {key: values[key] for key in values if key not in ignored}
+    # Every attribute of the record (a journal of an earlier version, a record kept in memory).
+    return {key: values[key] for key in _extras_of(values, ignored)}
 
 
 def read(values: HandedOver) -> HandedRecord:
@@ -463,7 +514,7 @@ def read(values: HandedOver) -> HandedRecord:
         # A journal line from before hand-overs were journaled as they are: read already.
         return values  # type: ignore[return-value]
     msg = values["msg"]
-    structlog_record = type(msg) is dict and is_event_dict(msg, values["args"])
+    structlog_record = type(msg) is dict and is_event_dict(msg, values.get("args"))
     ignored = _IGNORED_WITH_EVENT_DICT if structlog_record else _IGNORED
     extras = _extras(values, ignored)
     exception = values.get("exc_text")

@@ -540,7 +540,7 @@ class JournalReader:
         self._segment: Segment | None = None
         self._offset = 0
         self._rest = b""
-        self._ready: deque[tuple[int, Any]] = deque()
+        self._ready: deque[tuple[int, bytes]] = deque()
 
     @property
     def behind(self) -> int:
@@ -550,8 +550,10 @@ class JournalReader:
         start = self.position if self._ready else max(self.position, self._caught_up_to)
         return max(0, self.journal.next_seq - start)
 
-    def take(self, limit: int, pace: Callable[[], None] | None = None) -> list[tuple[int, Any]]:
-        """Up to ``limit`` records ``(seq, record)`` appended since the last call.
+    def take(self, limit: int, pace: Callable[[], None] | None = None) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` records ``(seq, encoded record)`` appended since the last call.
+
+        The record is as :func:`encode_record` wrote it: :func:`decode_record` reads it.
 
         ``pace`` is called after every chunk read (the writer's pacer).
         """
@@ -617,14 +619,19 @@ class JournalReader:
         self._rest = lines.pop()
         ready = self._ready
         for line in lines:
-            if not line or line[:2] != b"R ":
+            if line[:2] != b"R ":
                 continue
+            # The record stays encoded until the writer prepares it: the batch being read
+            # holds bytes, not thousands of decoded dicts (see decode_record()).
+            space = line.find(b" ", 2)
             try:
-                _, value = _parse(line)
-            except (ValueError, UnicodeDecodeError):
+                if space < 0:
+                    raise ValueError("no record")
+                seq = int(line[2:space])
+            except ValueError:
                 self.torn += 1
                 continue
-            ready.append(value)
+            ready.append((seq, line[space + 1 :]))
 
     def close(self) -> None:
         """Let go of the segment being read."""

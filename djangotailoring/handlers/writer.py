@@ -27,7 +27,7 @@ from typing import Any
 from djangotailoring.handlers.delivery import Batch, Delivery, new_batch_id, report_drop
 from djangotailoring.handlers.guard import in_writer
 from djangotailoring.handlers.handover import HandedOver, read
-from djangotailoring.handlers.journal import Journal, JournalReader
+from djangotailoring.handlers.journal import Journal, JournalReader, decode_record
 from djangotailoring.handlers.pacing import Pacer
 from djangotailoring.handlers.preparing import PreparedEvent, prepare
 from djangotailoring.handlers.sessionusers import SessionUsers
@@ -349,6 +349,15 @@ class BackgroundWriter:
         for item in items:
             tick()
             try:
+                if type(item) is bytes:
+                    # Read from the journal, decoded one at a time: its decoded form is
+                    # garbage once the event is prepared (not a batch's worth at once).
+                    try:
+                        item = decode_record(item)
+                    except ValueError:
+                        # A line that cannot be read: skipped and counted, not fatal.
+                        self.delivery.counters.add(torn=1)
+                        continue
                 events.append(prepare_item(item, sessions))
             except Exception as error:
                 # One bad record must not stop the writer.
@@ -358,7 +367,7 @@ class BackgroundWriter:
             self._open.extend(events)
             self._held += len(events)
 
-    def _take_journaled(self, taken: list[tuple[int, Any]]) -> None:
+    def _take_journaled(self, taken: list[tuple[int, bytes]]) -> None:
         """Prepare records read from the journal; the open batch covers their seqs."""
         first, last = taken[0][0], taken[-1][0]
         self._take([record for _, record in taken])

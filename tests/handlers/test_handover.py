@@ -224,3 +224,57 @@ def test_what_a_request_hands_over_is_invisible_to_the_garbage_collector() -> No
     assert handed["request"]["path"] == "/page/"
     assert handed["message"] == "Seen x"
     assert handed["extra"] == {"count": 3}
+
+
+def test_a_journaled_record_holds_only_what_the_event_is_made_of() -> None:
+    # Compact (what a journal writes): no call site, thread or process; the same Event as
+    # the full copy that a record kept in memory is handed over as.
+    request = RequestFactory().get("/page/")
+    record = logging.LogRecord("app", logging.WARNING, __file__, 7, "Seen %s", ("x",), None)
+    record.note = "a note"
+    record.payload = {"when": [1, None]}
+    record.request_id = "from-a-filter"  # RequestContextFilter's: context, not an extra
+    token = set_current(RequestState(request=request, request_id="r1"))
+    try:
+        compact = hand_over(record)
+        full = hand_over(record, compact=False)
+    finally:
+        reset_current(token)
+    assert_plain(compact)
+    for attribute in ("lineno", "pathname", "funcName", "thread", "process", "request_id"):
+        assert attribute not in compact
+    assert full["lineno"] == 7
+    assert read(compact) == read(full)
+    handed = read(compact)
+    assert handed["message"] == "Seen x"
+    assert handed["level"] == "WARNING"
+    assert handed["note"] == "a note"
+    assert handed["extra"] == {"payload": {"when": [1, None]}}
+    assert handed["request"]["path"] == "/page/"
+
+
+def test_extras_are_kept_in_order_when_an_attribute_was_set_again() -> None:
+    # A record whose LogRecord attributes are not first (one deleted and set again): every
+    # extra is still found, in the record's order, and made plain.
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "Hello", (), None)
+    record.first = object()
+    del record.lineno
+    record.lineno = 3
+    record.second = 2
+    handed = read(hand_over(record))
+    assert list(handed["extra"]) == ["first", "second"]
+    assert handed["extra"]["second"] == 2
+    assert type(handed["extra"]["first"]) is str
+
+
+def test_a_record_journaled_by_an_earlier_version_is_still_read() -> None:
+    # Journals written before hand-overs were compact hold every attribute of the record
+    # (with tuples as lists); the next process replays them as they are.
+    import json
+
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "Hello %s", ("x",), None)
+    record.note = "old"
+    full = hand_over(record, compact=False)
+    from_old_journal = json.loads(json.dumps(full))
+    assert read(from_old_journal) == read(hand_over(record))
+    assert read(from_old_journal)["message"] == "Hello x"

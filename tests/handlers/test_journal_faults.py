@@ -22,6 +22,7 @@ from djangotailoring.handlers.journal import (
     Journal,
     JournalReader,
     claim_dead_journals,
+    decode_record,
     encode_record,
     journal_folder,
 )
@@ -87,7 +88,7 @@ def test_the_reader_stops_when_the_journal_is_closed_under_it(tmp_path: Path) ->
     journal = Journal(str(tmp_path))
     reader = JournalReader(journal)
     journal.append(encode_record(handed("one")))
-    assert [record["message"] for _, record in reader.take(10)] == ["one"]
+    assert [decode_record(record)["message"] for _, record in reader.take(10)] == ["one"]
     journal.append(encode_record(handed("two")))
     journal.release()
     assert reader.take(10) == []
