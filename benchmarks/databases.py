@@ -23,6 +23,17 @@ class PostgresServer:
     user: str = "postgres"
     password: str = ""
 
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PostgresServer:
+        """The server of the ``--pg-*`` options (the password from ``PGPASSWORD``)."""
+        return cls(
+            name=args.pg_name,
+            host=args.pg_host,
+            port=args.pg_port,
+            user=args.pg_user,
+            password=os.environ.get("PGPASSWORD", ""),
+        )
+
 
 @contextmanager
 def sqlite_database(journal: str) -> Iterator[dict[str, str]]:
@@ -79,12 +90,4 @@ def database_for(
     """The run's database ``name`` (``sqlite`` or ``postgres``), from the ``--pg-*`` options."""
     if name == "sqlite":
         return sqlite_database(sqlite_journal)
-    return postgres_database(
-        PostgresServer(
-            name=args.pg_name,
-            host=args.pg_host,
-            port=args.pg_port,
-            user=args.pg_user,
-            password=os.environ.get("PGPASSWORD", ""),
-        )
-    )
+    return postgres_database(PostgresServer.from_args(args))

@@ -273,13 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
-    pg = PostgresServer(
-        name=args.pg_name,
-        host=args.pg_host,
-        port=args.pg_port,
-        user=args.pg_user,
-        password=os.environ.get("PGPASSWORD", ""),
-    )
+    pg = PostgresServer.from_args(args)
     configs = [BY_KEY[key] for key in args.config_keys]
     results: dict[str, Any] = {
         "settings": {

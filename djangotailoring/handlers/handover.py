@@ -2,16 +2,17 @@
 
 Two steps, on either side of the queue:
 
-- :func:`hand_over` runs in the thread that logs, on every log call, so it does little: a
-  copy of the record's attributes in which every value that is not already a string, a
-  number or ``None`` is replaced *now* by a plain form (the message formatted, the
-  exception as text, a user by its key, a related object by ``(app label, model, key)``
-  and its ``str()``, anything else by a JSON-safe copy), plus the current request as its
-  id, method, path and address (computed once per request) and its user. No reference to
-  the record, the request, a user, a model instance, a traceback or any other object of
-  the caller is kept: a queued record keeps nothing of a finished request alive (no
-  garbage that survives into the oldest generation), and an object the caller changes
-  after the log call is stored as it was at the call.
+- :func:`hand_over` runs in the thread that logs, on every log call, so it does little: the
+  record's values (for a journal only those the Event is made of, for a queue a copy of
+  every attribute) in which every value that is not already a string, a number or ``None``
+  is replaced *now* by a plain form (the message formatted, the exception as text, a user
+  by its key, a related object by ``(app label, model, key)`` and its ``str()``, anything
+  else by a JSON-safe copy), plus the current request as its id, method, path and address
+  (computed once per request) and its user. No reference to the record, the request, a
+  user, a model instance, a traceback or any other object of the caller is kept: a queued
+  record keeps nothing of a finished request alive (no garbage that survives into the
+  oldest generation), and an object the caller changes after the log call is stored as it
+  was at the call.
 - :func:`read` runs in the writer and turns that into the :class:`HandedRecord` the
   event's fields are prepared from.
 
@@ -182,6 +183,11 @@ def is_event_dict(msg: object, args: object) -> bool:
 
 def _text(value: Any) -> str:
     return value if type(value) is str else safe_str(value)
+
+
+def _exception_of(text: Any) -> str | None:
+    """An exception's text as handed over: a string, or ``None`` for none."""
+    return text if text is None or type(text) is str else safe_str(text)
 
 
 def _exception_text(exc_info: Any) -> str | None:
@@ -396,10 +402,11 @@ def hand_over(record: logging.LogRecord, *, compact: bool = True) -> HandedOver:
                 value = attributes[key]
                 if type(value) not in _PLAIN_TYPES:
                     values[key] = _plain_extra(key, value, state)
-        values["args"] = ()
     if args:
         try:
             values["message"] = record.getMessage()
+            if not compact:
+                values["args"] = ()
         except Exception:
             # A bad format string: the writer keeps the template and its arguments.
             values.pop("message", None)
@@ -408,13 +415,12 @@ def hand_over(record: logging.LogRecord, *, compact: bool = True) -> HandedOver:
         event_dict: Any = msg
         plain_msg = _plain_event_dict(event_dict, state) if is_event_dict(msg, args) else None
         values["msg"] = safe_str(msg) if plain_msg is None else plain_msg
-    exc_text = record.exc_text
     if record.exc_info:
-        exc_text = exc_text or _exception_text(record.exc_info)
+        values["exc_text"] = _exception_of(record.exc_text or _exception_text(record.exc_info))
         if not compact:
             values["exc_info"] = None
-    if exc_text:
-        values["exc_text"] = _text(exc_text)
+    elif record.exc_text:
+        values["exc_text"] = _exception_of(record.exc_text)
     task = carry(values)
     if state is not None:
         ref = _request_ref(state.request, state)

@@ -669,7 +669,8 @@ def test_a_journal_line_the_writer_cannot_read_is_counted_as_torn_not_fatal(
     logger.info("Before")
     handler.flush()
     writer = handler._writer
-    assert writer is not None and writer.journal is not None
+    assert writer is not None
+    assert writer.journal is not None
     # A line whose record is not JSON (as a bit flip on the disk would leave it).
     assert writer.journal.append(b"{not json")
     logger.info("After")
